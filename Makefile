@@ -1,0 +1,56 @@
+# Every target installs what it needs: `make up` and `make test` work from a fresh clone.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: help venv tools lint typecheck unit test up down status bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "error: Python 3.11+ is required (PYTHON=$(PYTHON) is $$($(PYTHON) -V 2>&1))"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "installing the project into $(VENV) (editable, with the receiver and dev extras)"
+	@$(PY) -m pip install --disable-pip-version-check -q --upgrade pip
+	@$(PY) -m pip install --disable-pip-version-check -q -e '.[receiver,dev]'
+	@touch $@
+
+venv: $(STAMP)  ## create .venv and install the project in editable mode
+
+tools: venv  ## provide the Pulumi engine matching the SDK (built and cached on first run)
+	@scripts/bootstrap-pulumi $(PY)
+
+lint: venv  ## ruff (lint + format check) and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: tools lint  ## lint, types and every test (unit, integration, infra, e2e)
+	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
+	  if [ $$status -eq 5 ]; then echo "error: pytest collected no tests"; fi; exit $$status
+
+unit: venv  ## the fast tests only (no engine)
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+up: tools  ## run the local stack: simulator + receiver + real `pulumi up`
+	@$(PY) scripts/local_stack.py up
+
+down: tools  ## destroy the local stack and stop its processes
+	@$(PY) scripts/local_stack.py down
+
+status: venv  ## show what the local stack runs
+	@$(PY) scripts/local_stack.py status
+
+bench: tools  ## run the benchmarks (see README)
+	@$(PY) -m bench
+
+clean:  ## remove the venv and local state (the engine cache is kept)
+	rm -rf $(VENV) .tools .state .mypy_cache .ruff_cache .pytest_cache

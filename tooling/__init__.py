@@ -1,0 +1,1 @@
+"""Developer tooling: the offline Pulumi engine, the local stack runner, delivery checks."""
