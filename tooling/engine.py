@@ -1,7 +1,13 @@
-"""Run the Pulumi CLI that scripts/bootstrap-pulumi provided, with an offline environment.
+"""Drive the Pulumi engine that scripts/bootstrap-pulumi provided, offline.
 
-Used by the local stack runner, the end-to-end tests and the benchmarks, so that each runs
-the engine exactly as a user would from a shell.
+The CLI is the real one built from the Go module proxy. The Python language host is not
+served by that proxy, so programs run as Automation API inline programs: the CLI is
+started with `--client`, and the pulumi SDK in this process serves the language runtime.
+Everything else (diff, preview output, state, dynamic providers, secrets) is the engine's
+own. Commands that run no program (`stack init`, `config`, `stack export`, ...) go straight
+to the CLI, exactly as a user would type them.
+
+Used by the local stack runner, the end-to-end tests and the benchmarks.
 """
 
 from __future__ import annotations
@@ -9,10 +15,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import yaml
+from pulumi import automation as auto
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BIN_RECORD = REPO_ROOT / ".tools" / "pulumi-bin"
@@ -22,9 +32,7 @@ OFFLINE_ENV = {
     "PULUMI_SKIP_UPDATE_CHECK": "true",
     "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
     "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
-    "PULUMI_SUPPRESS_COPILOT_LINK": "true",
     "PULUMI_DIY_BACKEND_NO_LEGACY_WARNING": "true",
-    "PULUMI_DEBUG_PROMISE_LEAKS": "false",
 }
 
 
@@ -32,69 +40,85 @@ class EngineMissingError(RuntimeError):
     """The engine has not been bootstrapped."""
 
 
+class PulumiCommandError(RuntimeError):
+    """A CLI command failed; the message carries its exit code and the tail of its output."""
+
+    def __init__(self, args: tuple[str, ...], result: subprocess.CompletedProcess[str]) -> None:
+        tail = (result.stderr.strip() or result.stdout.strip())[-4000:]
+        super().__init__(f"`pulumi {' '.join(args)}` exited {result.returncode}:\n{tail}")
+        self.result = result
+
+
 def engine_bin_dir() -> Path:
-    """The directory holding `pulumi` and its Python language host."""
+    """The directory holding the `pulumi` CLI and the scripts shipped beside it."""
     try:
         recorded = Path(BIN_RECORD.read_text().strip())
     except FileNotFoundError:
         raise EngineMissingError(
-            f"{BIN_RECORD.relative_to(REPO_ROOT)} is missing: run `make tools` first"
+            ".tools/pulumi-bin is missing: run `make tools` to provide the Pulumi engine"
         ) from None
     if not (recorded / "pulumi").is_file():
         raise EngineMissingError(f"no pulumi binary in {recorded}: run `make tools` again")
     return recorded
 
 
-class PulumiCommandError(RuntimeError):
-    def __init__(self, args: Sequence[str], result: subprocess.CompletedProcess[str]) -> None:
-        tail = (result.stderr or result.stdout or "").strip()[-4000:]
-        super().__init__(f"`pulumi {' '.join(args)}` exited {result.returncode}:\n{tail}")
-        self.result = result
-
-
 @dataclass
-class PulumiCLI:
-    """A Pulumi CLI bound to one backend, one PULUMI_HOME and one project directory."""
+class Engine:
+    """One backend, one PULUMI_HOME and one project directory, as a user's shell would have."""
 
-    cwd: Path
+    work_dir: Path
     backend_url: str
     home: Path
-    env: Mapping[str, str] = field(default_factory=dict)
+    passphrase_file: Path | None = None
+    extra_env: Mapping[str, str] = field(default_factory=dict)
 
-    def environ(self) -> dict[str, str]:
+    def env(self) -> dict[str, str]:
+        """The variables every engine process gets (CLI, dynamic providers)."""
         bin_dir = engine_bin_dir()
-        venv_bin = REPO_ROOT / ".venv" / "bin"
-        environ = {
-            **os.environ,
+        python_bin = Path(sys.executable).parent
+        env = {
             **OFFLINE_ENV,
-            "PATH": os.pathsep.join([str(bin_dir), str(venv_bin), os.environ.get("PATH", "")]),
             "PULUMI_HOME": str(self.home),
             "PULUMI_BACKEND_URL": self.backend_url,
-            **self.env,
+            # Dynamic providers start as `pulumi-resource-pulumi-python`, which runs this
+            # interpreter: the one with the project installed.
+            "PULUMI_PYTHON_CMD": sys.executable,
+            "PATH": os.pathsep.join([str(bin_dir), str(python_bin), os.environ.get("PATH", "")]),
+            **self.extra_env,
         }
-        return environ
+        if self.passphrase_file is not None:
+            env["PULUMI_CONFIG_PASSPHRASE_FILE"] = str(self.passphrase_file)
+        return env
 
-    def run(
-        self, *args: str, check: bool = True, timeout: float = 600, stdin: str | None = None
+    def cli(
+        self, *args: str, check: bool = True, timeout: float = 600
     ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(  # noqa: S603 - the binary is the bootstrapped engine
+        """Run one CLI command that needs no program."""
+        result = subprocess.run(  # noqa: S603 - the bootstrapped engine, fixed arguments
             [str(engine_bin_dir() / "pulumi"), *args, "--non-interactive"],
-            cwd=self.cwd,
-            env=self.environ(),
+            cwd=self.work_dir,
+            env={**os.environ, **self.env()},
             capture_output=True,
             text=True,
             timeout=timeout,
-            input=stdin,
             check=False,
         )
         if check and result.returncode != 0:
             raise PulumiCommandError(args, result)
         return result
 
-    def json(self, *args: str) -> Any:
-        return json.loads(self.run(*args, "--json").stdout)
+    def cli_json(self, *args: str) -> Any:
+        return json.loads(self.cli(*args, "--json").stdout)
 
-    def outputs(self, stack: str, *, show_secrets: bool = False) -> dict[str, Any]:
-        extra = ["--show-secrets"] if show_secrets else []
-        result: dict[str, Any] = self.json("stack", "output", "--stack", stack, *extra)
-        return result
+    def stack(self, name: str, program: Callable[[], None]) -> auto.Stack:
+        """Select (or create) a stack of the project in work_dir, run by `program` inline."""
+        project = yaml.safe_load((self.work_dir / "Pulumi.yaml").read_text())["name"]
+        opts = auto.LocalWorkspaceOptions(
+            work_dir=str(self.work_dir),
+            pulumi_home=str(self.home),
+            env_vars=self.env(),
+            pulumi_command=auto.PulumiCommand(
+                root=str(engine_bin_dir().parent), skip_version_check=True
+            ),
+        )
+        return auto.create_or_select_stack(name, project_name=project, program=program, opts=opts)

@@ -1,0 +1,193 @@
+"""Template + URL + overrides -> the Import Subscription body, and its canonical form.
+
+The canonical form (sorted keys, no whitespace) is what diffs and hashes compare, so a
+template that only re-orders keys is no change.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from infra.texter.catalog import URL_PLACEHOLDER, EventSpec, lookup
+from infra.texter.errors import TemplateError
+
+STATUSES = ("active", "inactive")
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+MARKER_PREFIX = "[texter-webhooks:"
+
+
+@dataclass(frozen=True)
+class BodySpec:
+    """Everything that decides the import body, as the resource's inputs give it."""
+
+    url: str
+    event: str | None = None
+    template: Mapping[str, Any] | None = None
+    display_name: str | None = None
+    description: str | None = None
+    placeholders: Mapping[str, str] | None = None
+    status: str = "active"
+    author_uid: str | None = None
+    marker: str | None = None
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def body_hash(body: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
+
+
+def validate_url(url: str) -> None:
+    """An absolute URL Texter can call: https, or http to a loopback host (local stack)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TemplateError(f"url must be an absolute http(s) URL, got {mask_url(url)!r}", field="url")
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
+        raise TemplateError(
+            f"url must use https (http is only for loopback hosts), got {mask_url(url)!r}",
+            field="url",
+        )
+
+
+def mask_url(url: str) -> str:
+    """The URL without its path, query and credentials: the receiver secret lives there."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.hostname:
+        return "<not a URL>"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}/***"
+
+
+def spec_template(spec: BodySpec) -> tuple[dict[str, Any], EventSpec | None]:
+    """The starting template: a catalog event's, or the user's own full body."""
+    if spec.template is not None:
+        if spec.event is not None:
+            raise TemplateError("give either event or template, not both", field="template")
+        return _checked_custom_template(spec.template), None
+    if spec.event is None:
+        raise TemplateError("one of event or template is required", field="event")
+    event = lookup(spec.event)
+    return event.body_template(), event
+
+
+def render(spec: BodySpec, *, stack: str) -> dict[str, Any]:
+    """The import body for `spec`: every placeholder filled, or a TemplateError."""
+    if spec.status not in STATUSES:
+        raise TemplateError(
+            f"status must be one of {', '.join(STATUSES)}, got {spec.status!r}", field="status"
+        )
+    validate_url(spec.url)
+    body, event = spec_template(spec)
+    data = body["data"]
+    values = dict(spec.placeholders or {})
+
+    parameters = event.parameters if event else {}
+    for name, path in parameters.items():
+        if name in values:
+            _set_path(body, path, values.pop(name))
+    values[URL_PLACEHOLDER] = spec.url
+    known = set(_placeholders_in(body)) | set(parameters)
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise TemplateError(
+            f"unknown placeholder(s) {', '.join(unknown)}; this template takes "
+            + (", ".join(sorted(known - {URL_PLACEHOLDER})) or "none besides the URL"),
+            field="placeholders",
+        )
+    body = _fill(body, values)
+    missing = sorted(set(_placeholders_in(body)))
+    if missing:
+        raise TemplateError(
+            f"placeholder(s) without a value: {', '.join(missing)}", field="placeholders"
+        )
+
+    data = body["data"]
+    base_name = spec.display_name or f"{data['name']} [{stack}]"
+    data["name"] = base_name
+    description = spec.description if spec.description is not None else data.get("description", "")
+    if spec.marker:
+        description = f"{description} {MARKER_PREFIX}{spec.marker}]".strip()
+    data["description"] = description
+    body["asStatus"] = spec.status
+    if spec.author_uid:
+        body["authorUid"] = spec.author_uid
+    else:
+        body.pop("authorUid", None)
+    return body
+
+
+def request_urls(body: Mapping[str, Any]) -> list[str]:
+    """The URLs of the body's request actions (what Texter will call)."""
+    return [
+        action["params"]["url"]
+        for action in body.get("data", {}).get("actions", [])
+        if isinstance(action, dict) and action.get("name") == "request"
+    ]
+
+
+def masked(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the body that is safe to show: request URLs masked."""
+    shown = copy.deepcopy(dict(body))
+    for action in shown.get("data", {}).get("actions", []):
+        if isinstance(action, dict) and action.get("name") == "request":
+            action["params"]["url"] = mask_url(action["params"]["url"])
+    return shown
+
+
+def _checked_custom_template(template: Mapping[str, Any]) -> dict[str, Any]:
+    body = copy.deepcopy(dict(template))
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise TemplateError("template must be an import body with a `data` object", field="template")
+    for key in ("name", "triggerEvents", "actions"):
+        if key not in data:
+            raise TemplateError(f"template.data.{key} is required", field="template")
+    urls = request_urls(body)
+    if not urls:
+        raise TemplateError("template needs at least one `request` action", field="template")
+    placeholder = "{{" + URL_PLACEHOLDER + "}}"
+    if any(url != placeholder for url in urls):
+        raise TemplateError(
+            f"every request action's url in a template must be {placeholder}: "
+            "the receiver URL is filled in by the resource",
+            field="template",
+        )
+    return body
+
+
+def _placeholders_in(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield from _PLACEHOLDER.findall(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _placeholders_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _placeholders_in(item)
+
+
+def _fill(value: Any, values: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), value)
+    if isinstance(value, dict):
+        return {key: _fill(item, values) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_fill(item, values) for item in value]
+    return value
+
+
+def _set_path(body: dict[str, Any], path: tuple[str | int, ...], value: str) -> None:
+    target: Any = body
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = value

@@ -1,0 +1,351 @@
+"""Texter subscription API client: typed errors, bounded retries, no token anywhere visible.
+
+Retries (tenacity around one `requests` call):
+- 429 waits for `Retry-After` (seconds or an HTTP date), else backs off;
+- 5xx, timeouts and connection errors back off exponentially with jitter;
+- all within one total deadline per call; other 4xx fail at once with Texter's message.
+
+A create (import) is never blindly re-sent: after a 5xx, a timeout or a dropped connection
+the scenario may exist, so the client raises AmbiguousWriteError and the caller looks the
+scenario up by its marker (`find_by_marker`) before importing again. A 429 or a refused
+connection is safe to retry: the request was not processed.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import requests
+import tenacity
+
+from infra.texter.errors import (
+    AmbiguousWriteError,
+    AuthError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    RateLimitedError,
+    TexterAPIError,
+    UnavailableError,
+    ValidationError,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# The contract documents import and list only. The other paths are the project's best
+# reading until confirmed on a live tenant: correct them here, in this one table.
+ROUTES: dict[str, tuple[str, str]] = {
+    "import": ("POST", "/scenarios/manage/import"),
+    "list": ("GET", "/scenarios/manage"),
+    "activate": ("POST", "/scenarios/manage/{id}/activate"),
+    "inactivate": ("POST", "/scenarios/manage/{id}/inactivate"),
+    "delete": ("DELETE", "/scenarios/manage/{id}"),
+    "runs": ("GET", "/scenarios/manage/{id}/runs"),
+}
+# Safe to send again after an unknown outcome: they converge on the same state.
+_IDEMPOTENT = {"list", "activate", "inactivate", "delete", "runs"}
+_ERRORS: dict[int, type[TexterAPIError]] = {
+    400: ValidationError,
+    401: AuthError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: ValidationError,
+}
+_STATUS_TEXT = {
+    400: "Texter refused the request",
+    401: "the token is missing, wrong or revoked",
+    403: "the token lacks a scope this call needs",
+    404: "not found",
+    409: "conflicts with the scenario's current state",
+    422: "Texter refused the request",
+}
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    deadline: float = 60.0  # seconds for one call, retries and waits included
+    backoff_initial: float = 0.5
+    backoff_max: float = 8.0
+    connect_timeout: float = 3.05
+    read_timeout: float = 20.0
+
+
+class _Retry(Exception):
+    """One attempt failed in a way worth another, unless the deadline says otherwise."""
+
+    def __init__(self, error: TexterAPIError, retry_after: float | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.retry_after = retry_after
+
+
+class TexterClient:
+    """Calls one Texter tenant. Thread-safe: each thread gets its own HTTP session."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        policy: RetryPolicy | None = None,
+        user_agent: str = "texter-webhooks",
+    ) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError(f"texter:baseUrl must be an http(s) URL, got {base_url!r}")
+        if not token:
+            raise ValueError("texter:token is empty")
+        self.base_url = base_url.rstrip("/")
+        self.__token = token
+        self.policy = policy or RetryPolicy()
+        self._user_agent = user_agent
+        self._local = threading.local()
+
+    def __repr__(self) -> str:
+        return f"TexterClient(base_url={self.base_url!r}, token=<redacted>)"
+
+    def __getstate__(self) -> dict[str, Any]:
+        raise TypeError("TexterClient holds a token and must not be pickled")
+
+    # --- endpoints -------------------------------------------------------------------
+
+    def import_scenario(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST the import body; 201 -> the new Scenario. AmbiguousWriteError: look first."""
+        return self._call("import", json_body=body)  # type: ignore[no-any-return]
+
+    def list_scenarios(self, *, include_system: bool = False) -> list[dict[str, Any]]:
+        params = {"includeSystem": "true"} if include_system else None
+        page = self._call("list", params=params)
+        scenarios: list[dict[str, Any]] = page.get("scenarios", [])
+        if page.get("total", len(scenarios)) > len(scenarios):
+            log.warning(
+                "Texter listed %d of %s scenarios; paging is undocumented",
+                len(scenarios),
+                page.get("total"),
+            )
+        return scenarios
+
+    def get_scenario(self, scenario_id: str) -> dict[str, Any] | None:
+        """The scenario with this `_id`, or None: Texter has no single-get, so via list."""
+        return next((s for s in self.list_scenarios() if s.get("_id") == scenario_id), None)
+
+    def find_by_marker(self, marker: str) -> list[dict[str, Any]]:
+        """Scenarios whose description carries `marker` (see body.MARKER_PREFIX)."""
+        return [s for s in self.list_scenarios() if marker in scenario_description(s)]
+
+    def find_by_name(self, name: str) -> list[dict[str, Any]]:
+        return [s for s in self.list_scenarios() if scenario_name(s) == name]
+
+    def activate(self, scenario_id: str, *, author_uid: str | None = None) -> dict[str, Any]:
+        return self._call("activate", scenario_id, json_body=_author(author_uid))  # type: ignore[no-any-return]
+
+    def inactivate(self, scenario_id: str, *, author_uid: str | None = None) -> dict[str, Any]:
+        return self._call("inactivate", scenario_id, json_body=_author(author_uid))  # type: ignore[no-any-return]
+
+    def delete(self, scenario_id: str) -> None:
+        self._call("delete", scenario_id)
+
+    def list_runs(self, scenario_id: str) -> list[dict[str, Any]]:
+        page = self._call("runs", scenario_id)
+        runs: list[dict[str, Any]] = page.get("runs", [])
+        return runs
+
+    # --- transport -------------------------------------------------------------------
+
+    def _session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.headers.update(
+                {"Accept": "application/json", "User-Agent": self._user_agent}
+            )
+            self._local.session = session
+        return session
+
+    def _call(
+        self,
+        operation: str,
+        scenario_id: str | None = None,
+        *,
+        json_body: Mapping[str, Any] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> Any:
+        method, path = ROUTES[operation]
+        url = self.base_url + path.format(id=scenario_id or "")
+        started = time.monotonic()
+
+        def attempt() -> Any:
+            return self._attempt(operation, method, url, json_body, params)
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(_Retry),
+            wait=_wait_for(self.policy),
+            stop=_stop_at_deadline(self.policy.deadline, started),
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except _Retry as final:
+            raise final.error from None
+
+    def _attempt(
+        self,
+        operation: str,
+        method: str,
+        url: str,
+        json_body: Mapping[str, Any] | None,
+        params: Mapping[str, str] | None,
+    ) -> Any:
+        idempotent = operation in _IDEMPOTENT
+        try:
+            response = self._session().request(
+                method,
+                url,
+                json=json_body,
+                params=params,
+                headers={"Authorization": f"Bearer {self.__token}"},
+                timeout=(self.policy.connect_timeout, self.policy.read_timeout),
+            )
+        except requests.ConnectionError as exc:
+            # A refused connection never reached Texter; anything later may have.
+            refused = isinstance(exc, requests.ConnectTimeout) or _refused(exc)
+            error_type = UnavailableError if refused or idempotent else AmbiguousWriteError
+            error = error_type(operation, f"connection failed ({type(exc).__name__})")
+            if error_type is AmbiguousWriteError:
+                raise error from None
+            raise _Retry(error) from None
+        except requests.Timeout:
+            error = (UnavailableError if idempotent else AmbiguousWriteError)(
+                operation, f"no answer within {self.policy.read_timeout:g}s"
+            )
+            if isinstance(error, AmbiguousWriteError):
+                raise error from None
+            raise _Retry(error) from None
+
+        status = response.status_code
+        if 200 <= status < 300:
+            if status == 204 or not response.content:
+                return {}
+            try:
+                return response.json()
+            except ValueError:
+                raise UnavailableError(
+                    operation, "the answer was not JSON", status=status, detail=_excerpt(response)
+                ) from None
+        if status == 429:
+            raise _Retry(
+                RateLimitedError(operation, "rate limited", status=status),
+                retry_after=_retry_after(response),
+            )
+        if status >= 500:
+            if idempotent:
+                raise _Retry(
+                    UnavailableError(
+                        operation, "Texter is unavailable", status=status, detail=_excerpt(response)
+                    )
+                )
+            raise AmbiguousWriteError(
+                operation, "the outcome is unknown", status=status, detail=_excerpt(response)
+            )
+        error_type = _ERRORS.get(status, TexterAPIError)
+        raise error_type(
+            operation,
+            _STATUS_TEXT.get(status, "unexpected answer"),
+            status=status,
+            detail=_excerpt(response),
+        )
+
+
+def scenario_status(scenario: Mapping[str, Any]) -> str:
+    """Live status as the contract derives it: active <=> activeRevision present."""
+    if scenario.get("activeRevision"):
+        return "active"
+    if scenario.get("inactiveRevisions"):
+        return "inactive"
+    return "draft"
+
+
+def current_revision(scenario: Mapping[str, Any]) -> dict[str, Any]:
+    """The revision in force: the active one, else the newest inactive one, else a draft."""
+    if scenario.get("activeRevision"):
+        return dict(scenario["activeRevision"])
+    inactive = scenario.get("inactiveRevisions") or []
+    if inactive:
+        return dict(max(inactive, key=lambda r: r.get("version", 0)))
+    drafts = scenario.get("drafts") or []
+    return dict(drafts[-1]) if drafts else {}
+
+
+def scenario_name(scenario: Mapping[str, Any]) -> str:
+    return str(current_revision(scenario).get("name", ""))
+
+
+def scenario_description(scenario: Mapping[str, Any]) -> str:
+    return str(current_revision(scenario).get("description", ""))
+
+
+def _author(author_uid: str | None) -> dict[str, str] | None:
+    return {"authorUid": author_uid} if author_uid else None
+
+
+def _refused(exc: requests.ConnectionError) -> bool:
+    text = repr(exc)
+    return "NewConnectionError" in text or "Connection refused" in text
+
+
+def _excerpt(response: requests.Response) -> str:
+    """Texter's own message when it sends one, else the start of the body."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return response.text[:300]
+    if isinstance(payload, dict):
+        error = payload.get("error", payload)
+        if isinstance(error, dict):
+            return str(error.get("message") or error)[:500]
+        return str(error)[:500]
+    return str(payload)[:300]
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        when = email.utils.parsedate_to_datetime(value)
+        return max(0.0, when.timestamp() - time.time())
+
+
+def _wait_for(policy: RetryPolicy) -> Callable[[tenacity.RetryCallState], float]:
+    jitter = tenacity.wait_random_exponential(
+        multiplier=policy.backoff_initial, max=policy.backoff_max
+    )
+
+    def wait(state: tenacity.RetryCallState) -> float:
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None else None
+        if isinstance(error, _Retry) and error.retry_after is not None:
+            return error.retry_after
+        return float(jitter(state))
+
+    return wait
+
+
+def _stop_at_deadline(
+    deadline: float, started: float
+) -> Callable[[tenacity.RetryCallState], bool]:
+    def stop(state: tenacity.RetryCallState) -> bool:
+        # Stop when the next wait would end past the deadline: fail now, not later.
+        upcoming = state.upcoming_sleep or 0.0
+        return time.monotonic() - started + upcoming > deadline
+
+    return stop

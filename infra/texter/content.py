@@ -1,0 +1,76 @@
+"""What a scenario *says*, comparable between an import body and a live scenario.
+
+The content is the part of a revision the import body decides (name, description,
+triggers, loaders, conditions, actions, options), with the ownership marker taken out of
+the description and empty containers dropped, so that a body and the scenario Texter made
+from it hash the same, and a hand edit in the Texter UI does not.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from infra.texter.body import MARKER_PREFIX, body_hash
+from infra.texter.client import current_revision
+
+CONTENT_KEYS = ("name", "description", "triggerEvents", "loaders", "conditions", "actions", "options")
+_MARKER = re.compile(r"\s*" + re.escape(MARKER_PREFIX) + r"[^\]]*\]")
+
+
+def marker(resource_key: str, content_hash_: str) -> str:
+    """Ties a scenario to one resource of one stack and to the content it was made with."""
+    return f"{resource_key}:{content_hash_[:12]}"
+
+
+def with_marker(body: Mapping[str, Any], marker_: str) -> dict[str, Any]:
+    marked = copy.deepcopy(dict(body))
+    data = marked["data"]
+    description = strip_marker(data.get("description", ""))
+    data["description"] = f"{description} {MARKER_PREFIX}{marker_}]".strip()
+    return marked
+
+
+def strip_marker(description: str) -> str:
+    return _MARKER.sub("", description).strip()
+
+
+def display_name(body: Mapping[str, Any]) -> str:
+    return str(body["data"]["name"])
+
+
+def content_hash(body: Mapping[str, Any]) -> str:
+    """Hash of an import body's content."""
+    return _hash_of(body.get("data", {}))
+
+
+def live_content_hash(scenario: Mapping[str, Any]) -> str:
+    """Hash of a live scenario's content (its revision in force)."""
+    return _hash_of(current_revision(scenario))
+
+
+def live_body(scenario: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The live scenario as an import body, for outputs; None when nothing was read."""
+    revision = current_revision(scenario)
+    if not revision:
+        return None
+    return {"data": {key: revision[key] for key in CONTENT_KEYS if key in revision}}
+
+
+def _hash_of(revision: Mapping[str, Any]) -> str:
+    content = {key: revision.get(key) for key in CONTENT_KEYS}
+    content["description"] = strip_marker(str(content.get("description") or ""))
+    return body_hash(_pruned(content))
+
+
+def _pruned(value: Any) -> Any:
+    # Texter may add or drop empty defaults (`loaders: {}` vs `{"beforeConditions": []}`):
+    # they mean the same, so they hash the same.
+    if isinstance(value, dict):
+        pruned = {k: _pruned(v) for k, v in value.items()}
+        return {k: v for k, v in pruned.items() if v not in (None, {}, [], "")}
+    if isinstance(value, list):
+        return [_pruned(item) for item in value]
+    return value

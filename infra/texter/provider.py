@@ -1,0 +1,317 @@
+"""The dynamic provider behind TexterSubscription.
+
+Texter has no update endpoint: anything that changes the imported body replaces the
+scenario (create-before-delete, so the new one is live before the old one goes; the
+receiver deduplicates the overlap). Status is the one thing changed in place.
+
+The provider is pickled into state: it holds no credentials and no HTTP session. Both
+come from `configure()` (stack config `texter:baseUrl` / `texter:token`) in the provider
+process, which serves many resources at once: everything here is thread-safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+from pulumi.runtime import rpc
+
+from infra.texter import content
+from infra.texter.body import STATUSES, BodySpec, body_hash, masked, render
+from infra.texter.client import TexterClient, scenario_status
+from infra.texter.errors import (
+    AmbiguousWriteError,
+    ConflictError,
+    NotFoundError,
+    TemplateError,
+    TexterAPIError,
+)
+
+log = logging.getLogger(__name__)
+
+ON_DESTROY = ("inactivate", "delete")
+# Inputs whose change needs a new scenario (Texter cannot edit an imported body).
+REPLACE_KEYS = (
+    "event",
+    "template",
+    "url",
+    "display_name",
+    "description",
+    "placeholders",
+    "author_uid",
+    "body_hash",
+)
+# Inputs changed in place: status through activate/inactivate, the rest in state only.
+UPDATE_KEYS = ("status", "on_destroy", "adopt")
+OUTPUT_KEYS = ("subscription_id", "live_status", "body")
+
+
+class TexterProviderError(Exception):
+    """A provider operation failed; the message names the resource and never a secret."""
+
+
+class TexterSubscriptionProvider(ResourceProvider):
+    def __init__(self) -> None:
+        super().__init__()
+        self._client: TexterClient | None = None
+        self._config_error: str | None = None
+        self._lock = threading.Lock()
+        # Scenario ids adopted in this run: a forced replacement whose new scenario is the
+        # old one must not delete it again when the engine retires the old resource.
+        self._adopted: set[str] = set()
+
+    # Pickled into state: only the class reference matters, never runtime members.
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+    def __setstate__(self, _state: dict[str, Any]) -> None:
+        self.__init__()  # type: ignore[misc]
+
+    def configure(self, req: ConfigureRequest) -> None:
+        base_url = req.config.get("texter:baseUrl")
+        token = req.config.get("texter:token")
+        missing = [
+            key
+            for key, value in (("texter:baseUrl", base_url), ("texter:token", token))
+            if not value
+        ]
+        if missing:
+            self._config_error = (
+                f"stack config {' and '.join(missing)} not set: "
+                "`pulumi config set texter:baseUrl https://<project>.texterchat.com/server/api/v2` "
+                "and `pulumi config set --secret texter:token <token>`"
+            )
+            return
+        try:
+            self._client = TexterClient(str(base_url), str(token))
+        except ValueError as exc:
+            self._config_error = str(exc)
+
+    @property
+    def client(self) -> TexterClient:
+        if self._client is None:
+            raise TexterProviderError(self._config_error or "the provider was not configured")
+        return self._client
+
+    # --- check / diff: no API calls -------------------------------------------------
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures: list[CheckFailure] = []
+        name = news.get("resource_name", "?")
+        if self._config_error:
+            failures.append(CheckFailure("texter", self._config_error))
+        if news.get("status") not in STATUSES:
+            failures.append(
+                CheckFailure("status", f"{name}: status must be active or inactive")
+            )
+        if news.get("on_destroy") not in ON_DESTROY:
+            failures.append(
+                CheckFailure("on_destroy", f"{name}: on_destroy must be inactivate or delete")
+            )
+        inputs = dict(news)
+        if failures:
+            return CheckResult(inputs, failures)
+        url = news.get("url")
+        # The receiver URL is unknown during a first preview: validate the rest with a
+        # stand-in and leave the hash unknown, so the change shows and nothing fails.
+        preview_url = url if _known(url) else "https://unknown.invalid/"
+        try:
+            desired = render(_body_spec({**news, "url": preview_url}), stack=news["stack"])
+        except TemplateError as exc:
+            failures.append(CheckFailure(exc.field, f"{name}: {exc}"))
+            return CheckResult(inputs, failures)
+        inputs["body_hash"] = content.content_hash(desired) if _known(url) else rpc.UNKNOWN
+        return CheckResult(inputs, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        # Only the meaningful inputs: never the pickled provider (its bytes change with
+        # every edit of this code), never outputs.
+        changed = [k for k in (*REPLACE_KEYS, *UPDATE_KEYS) if _differs(olds.get(k), news.get(k))]
+        replaces = [k for k in changed if k in REPLACE_KEYS]
+        return DiffResult(
+            changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False
+        )
+
+    # --- create / read / update / delete ------------------------------------------------
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        name = props["resource_name"]
+        desired = self._render(props)
+        wanted_hash = content.content_hash(desired)
+        marker = content.marker(props["marker"], wanted_hash)
+        desired = content.with_marker(desired, marker)
+        try:
+            scenario = self._existing(props, marker, wanted_hash)
+            if scenario is None:
+                scenario = self._import(desired, marker, wanted_hash, name)
+            if scenario_status(scenario) != props["status"]:
+                scenario = self._set_status(scenario["_id"], props["status"], props.get("author_uid"))
+        except TexterAPIError as exc:
+            raise TexterProviderError(f"{name} ({_event_label(props)}): {exc}") from None
+        return CreateResult(scenario["_id"], self._outputs(props, scenario, wanted_hash))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        try:
+            scenario = self.client.get_scenario(id_)
+        except TexterAPIError as exc:
+            name = props.get("resource_name", id_)
+            raise TexterProviderError(f"{name}: refresh failed: {exc}") from None
+        if scenario is None:
+            # Gone in Texter: an empty id drops it from state; the next up recreates it.
+            return ReadResult(None, {})
+        live_hash = content.live_content_hash(scenario)
+        inputs = {k: v for k, v in props.items() if k not in OUTPUT_KEYS}
+        inputs["status"] = scenario_status(scenario)
+        inputs["body_hash"] = live_hash
+        return ReadResult(id_, {**props, **self._outputs(inputs, scenario, live_hash)}, inputs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        # Every output is returned: the SDK's default update would drop the ones not given.
+        outputs = {**olds, **news}
+        if olds.get("status") != news["status"]:
+            try:
+                scenario = self._set_status(id_, news["status"], news.get("author_uid"))
+            except TexterAPIError as exc:
+                raise TexterProviderError(
+                    f"{news['resource_name']}: status change failed: {exc}"
+                ) from None
+            outputs.update(self._outputs(news, scenario, news["body_hash"]))
+        return UpdateResult(outputs)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        with self._lock:
+            if id_ in self._adopted:
+                return  # now owned by the resource that replaced this one
+        name = props.get("resource_name", id_)
+        action = props.get("on_destroy", "inactivate")
+        try:
+            if action == "delete":
+                self.client.delete(id_)
+            else:
+                self.client.inactivate(id_, author_uid=props.get("author_uid"))
+        except NotFoundError:
+            log.info("%s: scenario %s already gone", name, id_)
+        except ConflictError:
+            # Already inactive is what we wanted; anything else is a real conflict.
+            scenario = self.client.get_scenario(id_)
+            if scenario is not None and scenario_status(scenario) == "active":
+                raise TexterProviderError(f"{name}: could not inactivate {id_}") from None
+        except TexterAPIError as exc:
+            raise TexterProviderError(f"{name}: {action} failed: {exc}") from None
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _render(self, props: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return render(_body_spec(props), stack=props["stack"])
+        except TemplateError as exc:
+            raise TexterProviderError(f"{props['resource_name']}.{exc.field}: {exc}") from None
+
+    def _existing(
+        self, props: dict[str, Any], marker: str, wanted_hash: str
+    ) -> dict[str, Any] | None:
+        """A scenario this resource already owns (an earlier, interrupted create made it)
+        or, with adopt, one made by hand under the same name with the same content."""
+        candidates = [
+            s for s in self.client.find_by_marker(marker)
+            if content.live_content_hash(s) == wanted_hash
+        ]
+        if not candidates and props.get("adopt"):
+            name = content.display_name(self._render(props))
+            candidates = [
+                s for s in self.client.find_by_name(name)
+                if content.live_content_hash(s) == wanted_hash
+            ]
+            if len(candidates) > 1:
+                ids = ", ".join(s["_id"] for s in candidates)
+                raise TexterProviderError(
+                    f"{props['resource_name']}: adopt found {len(candidates)} scenarios "
+                    f"named {name!r} ({ids}); delete the extra ones or give a display_name"
+                )
+        if not candidates:
+            return None
+        chosen = max(candidates, key=lambda s: scenario_status(s) == "active")
+        with self._lock:
+            self._adopted.add(chosen["_id"])
+        log.info("%s: adopting scenario %s", props["resource_name"], chosen["_id"])
+        return chosen
+
+    def _import(
+        self, body: dict[str, Any], marker: str, wanted_hash: str, name: str
+    ) -> dict[str, Any]:
+        try:
+            return self.client.import_scenario(body)
+        except AmbiguousWriteError:
+            # The import may have happened: look before importing again.
+            made = [
+                s for s in self.client.find_by_marker(marker)
+                if content.live_content_hash(s) == wanted_hash
+            ]
+            if made:
+                log.info("%s: import outcome was unknown; found %s", name, made[0]["_id"])
+                return made[0]
+            return self.client.import_scenario(body)
+
+    def _set_status(self, id_: str, wanted: str, author_uid: str | None) -> dict[str, Any]:
+        call = self.client.activate if wanted == "active" else self.client.inactivate
+        try:
+            return call(id_, author_uid=author_uid)
+        except ConflictError:
+            # Already in the wanted state (an earlier attempt, or a hand in the UI).
+            current = self.client.get_scenario(id_)
+            if current is not None and scenario_status(current) == wanted:
+                return current
+            raise
+
+    def _outputs(
+        self, inputs: dict[str, Any], scenario: dict[str, Any], hash_: str
+    ) -> dict[str, Any]:
+        live_body = content.live_body(scenario)
+        return {
+            **{k: v for k, v in inputs.items() if k not in OUTPUT_KEYS},
+            "body_hash": hash_,
+            "subscription_id": scenario["_id"],
+            "live_status": scenario_status(scenario),
+            "body": masked(live_body) if live_body else None,
+        }
+
+
+def _body_spec(props: dict[str, Any]) -> BodySpec:
+    return BodySpec(
+        url=props["url"],
+        event=props.get("event"),
+        template=props.get("template"),
+        display_name=props.get("display_name"),
+        description=props.get("description"),
+        placeholders=props.get("placeholders"),
+        status=props.get("status", "active"),
+        author_uid=props.get("author_uid"),
+    )
+
+
+def _known(value: Any) -> bool:
+    return value is not None and value != rpc.UNKNOWN
+
+
+def _differs(old: Any, new: Any) -> bool:
+    if not _known(new) and new is not None:
+        return True  # unknown until apply: show it as a change
+    return body_hash({"v": old}) != body_hash({"v": new})
+
+
+def _event_label(props: dict[str, Any]) -> str:
+    return str(props.get("event") or "custom template")
+
+
+__all__ = ["TexterProviderError", "TexterSubscriptionProvider", "body_hash"]

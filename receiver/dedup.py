@@ -1,0 +1,81 @@
+"""Recognises a delivery Texter sends again, so it is acknowledged without a second hand-off.
+
+Only hand-offs that succeeded are remembered: a delivery whose hand-off failed must be stored
+when Texter retries it. A copy arriving while the first is still being handed off waits for
+that outcome instead of racing it to the sink.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+# Bounds the memory a burst can take; at ~200 bytes an entry this is ~20 MB.
+DEFAULT_MAX_ENTRIES = 100_000
+
+
+class Deduplicator:
+    def __init__(
+        self,
+        window_seconds: float,
+        *,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._window = window_seconds
+        self._max_entries = max_entries
+        self._clock = clock
+        # Insertion order is completion order, so the oldest entries are always first.
+        self._stored_at: dict[str, float] = {}
+        # Resolves to whether that hand-off succeeded.
+        self._in_flight: dict[str, asyncio.Future[bool]] = {}
+
+    async def hand_off_once(self, key: str, hand_off: Callable[[], Awaitable[None]]) -> bool:
+        """Runs `hand_off` unless `key` was handed off within the window.
+
+        Returns True if it ran, False for a duplicate; an exception from `hand_off` propagates
+        and leaves the key unremembered.
+        """
+        while True:
+            if self._is_remembered(key):
+                return False
+            pending = self._in_flight.get(key)
+            if pending is None:
+                break
+            # shield: a cancelled waiter must not cancel the outcome other requests share.
+            if await asyncio.shield(pending):
+                return False
+        outcome: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._in_flight[key] = outcome
+        stored = False
+        try:
+            await hand_off()
+            stored = True
+        finally:
+            del self._in_flight[key]
+            if stored:
+                self._remember(key)
+            outcome.set_result(stored)
+        return True
+
+    def __len__(self) -> int:
+        return len(self._stored_at)
+
+    def _is_remembered(self, key: str) -> bool:
+        stored_at = self._stored_at.get(key)
+        return stored_at is not None and self._clock() - stored_at < self._window
+
+    def _remember(self, key: str) -> None:
+        if self._window <= 0:
+            return
+        now = self._clock()
+        self._stored_at.pop(key, None)
+        self._stored_at[key] = now
+        horizon = now - self._window
+        entries = self._stored_at
+        while entries:
+            oldest = next(iter(entries))
+            if entries[oldest] > horizon and len(entries) <= self._max_entries:
+                break
+            del entries[oldest]

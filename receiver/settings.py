@@ -1,0 +1,171 @@
+"""The receiver's configuration, read once from the environment and checked before start-up."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Cloud Run injects PORT; 8080 is its documented default.
+DEFAULT_PORT = 8080
+# The container must listen on every interface; local runs pass HOST=127.0.0.1.
+DEFAULT_HOST = "0.0.0.0"  # noqa: S104
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_DEDUP_WINDOW_SECONDS = 600.0
+DEFAULT_LOG_LEVEL = "INFO"
+# Cloud Run sends SIGKILL 10 s after SIGTERM: leave room for the sink to close.
+DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 8
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Secrets travel in the URL path, so only characters that never need percent-encoding.
+_SECRET_RE = re.compile(r"[A-Za-z0-9._~-]{16,256}")
+_TOPIC_RE = re.compile(r"projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/topics/[A-Za-z][A-Za-z0-9._~%+-]{2,254}")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it and never carries its value."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name}: {problem}")
+        self.name = name
+
+
+@dataclass(frozen=True)
+class FileSinkSpec:
+    path: Path
+
+
+@dataclass(frozen=True)
+class PubSubSinkSpec:
+    topic: str
+
+
+@dataclass(frozen=True)
+class NullSinkSpec:
+    pass
+
+
+SinkSpec = FileSinkSpec | PubSubSinkSpec | NullSinkSpec
+
+
+@dataclass(frozen=True)
+class Settings:
+    sink: SinkSpec
+    # repr=False: a logged or printed Settings must not leak them.
+    secrets: tuple[bytes, ...] = field(repr=False)
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    dedup_window_seconds: float = DEFAULT_DEDUP_WINDOW_SECONDS
+    log_level: str = DEFAULT_LOG_LEVEL
+    shutdown_timeout_seconds: int = DEFAULT_SHUTDOWN_TIMEOUT_SECONDS
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Every setting from `environ`; raises SettingsError for the first bad one."""
+    return Settings(
+        secrets=_secrets(environ),
+        sink=_sink(environ),
+        host=_host(environ),
+        port=_int(environ, "PORT", DEFAULT_PORT, minimum=1, maximum=65535),
+        max_body_bytes=_int(
+            environ, "RECEIVER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, minimum=1
+        ),
+        dedup_window_seconds=_seconds(
+            environ, "RECEIVER_DEDUP_WINDOW_SECONDS", DEFAULT_DEDUP_WINDOW_SECONDS
+        ),
+        log_level=_log_level(environ),
+        shutdown_timeout_seconds=_int(
+            environ,
+            "RECEIVER_SHUTDOWN_TIMEOUT_SECONDS",
+            DEFAULT_SHUTDOWN_TIMEOUT_SECONDS,
+            minimum=1,
+        ),
+    )
+
+
+def _secrets(environ: Mapping[str, str]) -> tuple[bytes, ...]:
+    name = "RECEIVER_SECRET"
+    raw = environ.get(name, "")
+    if not raw.strip():
+        raise SettingsError(name, "is required (one secret, or two separated by a comma)")
+    parts = [part.strip() for part in raw.split(",")]
+    for position, part in enumerate(parts, start=1):
+        if not _SECRET_RE.fullmatch(part):
+            raise SettingsError(
+                name,
+                f"secret #{position} must be 16 to 256 characters of A-Z a-z 0-9 . _ ~ -",
+            )
+    return tuple(part.encode("ascii") for part in parts)
+
+
+def _sink(environ: Mapping[str, str]) -> SinkSpec:
+    name = "RECEIVER_SINK"
+    raw = environ.get(name, "").strip()
+    kind, _, target = raw.partition(":")
+    if kind == "file" and target:
+        return FileSinkSpec(Path(target))
+    if kind == "pubsub" and _TOPIC_RE.fullmatch(target):
+        return PubSubSinkSpec(target)
+    if raw == "null":
+        return NullSinkSpec()
+    if not raw:
+        problem = "is required"
+    elif kind == "pubsub":
+        problem = "must be pubsub:projects/PROJECT/topics/TOPIC"
+    elif kind == "file":
+        problem = "must be file:PATH"
+    else:
+        problem = "must be file:PATH, pubsub:projects/PROJECT/topics/TOPIC or null"
+    raise SettingsError(name, f"{problem} (got {raw!r})" if raw else problem)
+
+
+def _host(environ: Mapping[str, str]) -> str:
+    host = environ.get("HOST", DEFAULT_HOST).strip()
+    if not host or any(char.isspace() for char in host):
+        raise SettingsError("HOST", "must be an interface address such as 127.0.0.1")
+    return host
+
+
+def _int(
+    environ: Mapping[str, str],
+    name: str,
+    default: int,
+    *,
+    minimum: int,
+    maximum: int | None = None,
+) -> int:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(name, f"must be an integer (got {raw!r})") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bounds = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+        raise SettingsError(name, f"must be {bounds} (got {value})")
+    return value
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise SettingsError(name, f"must be a number of seconds (got {raw!r})") from None
+    # `not >= 0` also catches NaN.
+    if not value >= 0 or value == float("inf"):
+        raise SettingsError(name, f"must be a finite number >= 0 (got {raw!r})")
+    return value
+
+
+def _log_level(environ: Mapping[str, str]) -> str:
+    name = "RECEIVER_LOG_LEVEL"
+    level = environ.get(name, DEFAULT_LOG_LEVEL).strip().upper()
+    if level not in LOG_LEVELS:
+        raise SettingsError(name, f"must be one of {', '.join(LOG_LEVELS)}")
+    return level

@@ -1,0 +1,22 @@
+"""The one interface every sink offers."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from receiver.delivery import Delivery
+
+
+class SinkUnavailable(Exception):
+    """The delivery was not stored; Texter must retry it."""
+
+
+class Sink(Protocol):
+    async def start(self) -> None:
+        """Called once on the server's event loop before the first request."""
+
+    async def store(self, delivery: Delivery) -> None:
+        """Returns only once `delivery` is durably stored; raises if it may not be."""
+
+    async def close(self) -> None:
+        """Called once after the last request has been answered."""

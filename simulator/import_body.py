@@ -1,0 +1,233 @@
+"""Validation of the Import Subscription body (contract §4), as strict as Texter's.
+
+Returns the body's parts only when everything is valid, so a scenario is never created from a
+half-checked template.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from simulator.validation import (
+    Problems,
+    check_string,
+    check_unknown_keys,
+    find_placeholders,
+    index_path,
+    key_path,
+    require_object,
+)
+
+AS_STATUSES = ("active", "inactive", "draft")
+REQUEST_METHODS = ("post", "get", "put", "patch", "delete")
+NAME_MAX = 200
+DESCRIPTION_MAX = 2000
+
+TOP_LEVEL_KEYS = ("data", "asStatus", "authorUid")
+DATA_KEYS = (
+    "version",
+    "name",
+    "description",
+    "triggerEvents",
+    "loaders",
+    "conditions",
+    "actions",
+    "options",
+)
+LOADER_GROUPS = ("beforeConditions", "afterConditions")
+LOADER_KEYS = ("name", "alias", "params", "confidentialData")
+STEP_KEYS = ("name", "params", "confidentialData")
+# Only these request-action params are documented; anything else (e.g. headers) is [ND].
+REQUEST_PARAM_KEYS = ("url", "method", "json", "data")
+OPTION_KEYS = ("unorderedActions",)
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    data: dict[str, Any]
+    as_status: str
+    author_uid: str | None
+
+
+def validate_import(body: Any, *, lenient: bool) -> ImportRequest:
+    problems = Problems()
+    obj = check_unknown_keys(
+        require_object(body), TOP_LEVEL_KEYS, "", problems, lenient=lenient
+    )
+    as_status = obj.get("asStatus", "active")
+    if as_status not in AS_STATUSES:
+        problems.add("asStatus", f"must be one of {', '.join(AS_STATUSES)}")
+    check_string(obj, "authorUid", "", problems, required=False, non_blank=True)
+
+    data: dict[str, Any] = {}
+    if "data" not in obj:
+        problems.add("data", "is required")
+    elif not isinstance(obj["data"], dict):
+        problems.add("data", "must be a JSON object")
+    else:
+        data = _validate_data(copy.deepcopy(obj["data"]), problems, lenient=lenient)
+
+    problems.raise_if_any()
+    author = obj.get("authorUid")
+    return ImportRequest(data=data, as_status=as_status, author_uid=author)
+
+
+def _validate_data(data: dict[str, Any], problems: Problems, *, lenient: bool) -> dict[str, Any]:
+    data = check_unknown_keys(data, DATA_KEYS, "data", problems, lenient=lenient)
+    if data.get("version") != "v1":
+        problems.add("data.version", 'must be "v1"')
+    check_string(data, "name", "data", problems, required=True, max_len=NAME_MAX, non_blank=True)
+    check_string(data, "description", "data", problems, required=False, max_len=DESCRIPTION_MAX)
+    _validate_trigger_events(data, problems)
+    if "loaders" in data:
+        data["loaders"] = _validate_loaders(data["loaders"], problems, lenient=lenient)
+    if "conditions" in data:
+        _validate_conditions(data["conditions"], problems, lenient=lenient)
+    placeholder_paths = _report_placeholders(data, problems)
+    _validate_actions(data, problems, placeholder_paths, lenient=lenient)
+    if "options" in data:
+        data["options"] = _validate_options(data["options"], problems, lenient=lenient)
+    return data
+
+
+def _validate_trigger_events(data: dict[str, Any], problems: Problems) -> None:
+    events = data.get("triggerEvents")
+    if "triggerEvents" not in data:
+        problems.add("data.triggerEvents", "is required")
+    elif not isinstance(events, list) or not events:
+        problems.add("data.triggerEvents", "must be a non-empty list of strings")
+    else:
+        for index, event in enumerate(events):
+            if not isinstance(event, str) or not event.strip():
+                problems.add(index_path("data.triggerEvents", index), "must be a non-empty string")
+
+
+def _validate_loaders(loaders: Any, problems: Problems, *, lenient: bool) -> Any:
+    if not isinstance(loaders, dict):
+        problems.add("data.loaders", "must be a JSON object")
+        return loaders
+    loaders = check_unknown_keys(loaders, LOADER_GROUPS, "data.loaders", problems, lenient=lenient)
+    for group in LOADER_GROUPS:
+        if group not in loaders:
+            continue
+        group_path = key_path("data.loaders", group)
+        items = loaders[group]
+        if not isinstance(items, list):
+            problems.add(group_path, "must be a list")
+            continue
+        for index, item in enumerate(items):
+            _validate_step(item, index_path(group_path, index), LOADER_KEYS, problems, lenient)
+            if isinstance(item, dict):
+                check_string(item, "alias", index_path(group_path, index), problems, required=False)
+    return loaders
+
+
+def _validate_conditions(conditions: Any, problems: Problems, *, lenient: bool) -> None:
+    if not isinstance(conditions, list):
+        problems.add("data.conditions", "must be a list of condition groups (lists)")
+        return
+    for group_index, group in enumerate(conditions):
+        group_path = index_path("data.conditions", group_index)
+        # An empty group has no defined meaning in AND-inside/OR-across semantics: reject it.
+        if not isinstance(group, list) or not group:
+            problems.add(group_path, "must be a non-empty list of conditions")
+            continue
+        for index, item in enumerate(group):
+            _validate_step(item, index_path(group_path, index), STEP_KEYS, problems, lenient)
+
+
+def _validate_step(
+    item: Any, path: str, allowed: tuple[str, ...], problems: Problems, lenient: bool
+) -> None:
+    """A loader, condition or action item: ``{name, params, confidentialData?}``."""
+    if not isinstance(item, dict):
+        problems.add(path, "must be a JSON object")
+        return
+    if not lenient:
+        check_unknown_keys(item, allowed, path, problems, lenient=False)
+    check_string(item, "name", path, problems, required=True, non_blank=True)
+    if "params" not in item:
+        problems.add(key_path(path, "params"), "is required")
+    elif not isinstance(item["params"], dict):
+        problems.add(key_path(path, "params"), "must be a JSON object")
+    if "confidentialData" in item and not isinstance(item["confidentialData"], bool):
+        problems.add(key_path(path, "confidentialData"), "must be a boolean")
+
+
+def _validate_actions(
+    data: dict[str, Any], problems: Problems, placeholder_paths: set[str], *, lenient: bool
+) -> None:
+    actions = data.get("actions")
+    if "actions" not in data:
+        problems.add("data.actions", "is required")
+        return
+    if not isinstance(actions, list) or not actions:
+        problems.add("data.actions", "must be a non-empty list of actions")
+        return
+    for index, action in enumerate(actions):
+        path = index_path("data.actions", index)
+        _validate_step(action, path, STEP_KEYS, problems, lenient)
+        if (
+            isinstance(action, dict)
+            and action.get("name") == "request"
+            and isinstance(action.get("params"), dict)
+        ):
+            _validate_request_params(
+                action["params"], key_path(path, "params"), problems, placeholder_paths, lenient
+            )
+
+
+def _validate_request_params(
+    params: dict[str, Any],
+    path: str,
+    problems: Problems,
+    placeholder_paths: set[str],
+    lenient: bool,
+) -> None:
+    if not lenient:
+        check_unknown_keys(params, REQUEST_PARAM_KEYS, path, problems, lenient=False)
+    url_path = key_path(path, "url")
+    if "url" not in params:
+        problems.add(url_path, "is required")
+    elif url_path not in placeholder_paths and not is_absolute_http_url(params["url"]):
+        problems.add(url_path, "must be an absolute http(s) URL")
+    if params.get("method") not in REQUEST_METHODS:
+        problems.add(key_path(path, "method"), f"must be one of {', '.join(REQUEST_METHODS)}")
+    if "json" in params and not isinstance(params["json"], bool):
+        problems.add(key_path(path, "json"), "must be a boolean")
+    if "data" not in params:
+        problems.add(key_path(path, "data"), "is required")
+    elif not isinstance(params["data"], dict):
+        problems.add(key_path(path, "data"), "must be a JSON object")
+
+
+def _validate_options(options: Any, problems: Problems, *, lenient: bool) -> Any:
+    if not isinstance(options, dict):
+        problems.add("data.options", "must be a JSON object")
+        return options
+    options = check_unknown_keys(options, OPTION_KEYS, "data.options", problems, lenient=lenient)
+    if "unorderedActions" in options and not isinstance(options["unorderedActions"], bool):
+        problems.add("data.options.unorderedActions", "must be a boolean")
+    return options
+
+
+def _report_placeholders(data: dict[str, Any], problems: Problems) -> set[str]:
+    paths: set[str] = set()
+    for path, placeholder in find_placeholders(data, "data"):
+        problems.add(path, f"contains the unfilled placeholder {placeholder}")
+        paths.add(path)
+    return paths
+
+
+def is_absolute_http_url(value: Any) -> bool:
+    if not isinstance(value, str) or not value or any(ch.isspace() for ch in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises ValueError for a malformed port
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)

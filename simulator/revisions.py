@@ -1,0 +1,239 @@
+"""Scenario and revision objects (contract §5) and the transitions between their states.
+
+Pure functions over plain dicts: they never touch shared state, so the store can apply them
+under its lock and persist the result as one step.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from simulator.errors import ApiError
+from simulator.ids import new_object_id
+
+Scenario = dict[str, Any]
+Revision = dict[str, Any]
+
+# Fields a revision takes from the imported ``data`` (``version`` there is the template
+# format "v1", not the revision number, so it is not copied).
+CONTENT_DEFAULTS: dict[str, Any] = {
+    "triggerEvents": [],
+    "conditions": [],
+    "loaders": {},
+    "actions": [],
+    "options": {"unorderedActions": False},
+}
+
+
+def _content(data: dict[str, Any]) -> dict[str, Any]:
+    content: dict[str, Any] = {"name": data["name"]}
+    # The description is stored byte-for-byte as sent (the provider keeps a marker in it)
+    # and left out when not sent, so clients cannot come to rely on a default.
+    if "description" in data:
+        content["description"] = data["description"]
+    for key, default in CONTENT_DEFAULTS.items():
+        content[key] = copy.deepcopy(data.get(key, default))
+    return content
+
+
+def _revision(
+    scenario_id: str,
+    content: dict[str, Any],
+    *,
+    status: str,
+    version: int,
+    parent_version: int | None,
+    comment: str,
+    author: str,
+    now: int,
+) -> Revision:
+    metadata: dict[str, Any] = {"authorUid": author, "created": now, "modified": now}
+    if status == "active":
+        metadata["activated"] = now
+        metadata["activations"] = [{"timestamp": now, "userUid": author}]
+    else:
+        metadata["activations"] = []
+    return {
+        "_id": new_object_id(),
+        "scenarioId": scenario_id,
+        "name": content["name"],
+        **({"description": content["description"]} if "description" in content else {}),
+        "status": status,
+        "version": version,
+        "parentVersion": parent_version,
+        "revisionComment": comment,
+        "triggerEvents": content["triggerEvents"],
+        "conditions": content["conditions"],
+        "loaders": content["loaders"],
+        "actions": content["actions"],
+        "loops": [],
+        "tags": [],
+        "attachedData": {},
+        "options": content["options"],
+        "metadata": metadata,
+    }
+
+
+def _draft(scenario_id: str, content: dict[str, Any], *, author: str, now: int) -> Revision:
+    return {
+        "_id": new_object_id(),
+        "scenarioId": scenario_id,
+        "name": content["name"],
+        **({"description": content["description"]} if "description" in content else {}),
+        "status": "draft",
+        "triggerEvents": content["triggerEvents"],
+        "conditions": content["conditions"],
+        "loaders": content["loaders"],
+        "actions": content["actions"],
+        "loops": [],
+        "tags": [],
+        "attachedData": {},
+        "options": content["options"],
+        "metadata": {"authorUid": author, "created": now, "modified": now},
+    }
+
+
+def _scenario(scenario_id: str) -> Scenario:
+    return {"_id": scenario_id, "inactiveRevisions": [], "drafts": []}
+
+
+def _ordered(scenario: Scenario) -> Scenario:
+    """Stable key order (_id, activeRevision, inactiveRevisions, drafts, rest) for readability."""
+    ordered: Scenario = {"_id": scenario["_id"]}
+    if "activeRevision" in scenario:
+        ordered["activeRevision"] = scenario["activeRevision"]
+    ordered["inactiveRevisions"] = sorted(
+        scenario.get("inactiveRevisions", []), key=lambda r: r.get("version", 0), reverse=True
+    )
+    ordered["drafts"] = scenario.get("drafts", [])
+    for key, value in scenario.items():
+        ordered.setdefault(key, value)
+    return ordered
+
+
+def imported_scenario(data: dict[str, Any], as_status: str, *, author: str, now: int) -> Scenario:
+    scenario_id = new_object_id()
+    scenario = _scenario(scenario_id)
+    content = _content(data)
+    if as_status == "draft":
+        scenario["drafts"].append(_draft(scenario_id, content, author=author, now=now))
+        return _ordered(scenario)
+    revision = _revision(
+        scenario_id,
+        content,
+        status=as_status,
+        version=1,
+        parent_version=None,
+        comment="Imported",
+        author=author,
+        now=now,
+    )
+    if as_status == "active":
+        scenario["activeRevision"] = revision
+    else:
+        scenario["inactiveRevisions"].append(revision)
+    return _ordered(scenario)
+
+
+def versions(scenario: Scenario) -> list[Revision]:
+    """Every versioned revision (active first, then inactive); drafts carry no version."""
+    active = [scenario["activeRevision"]] if "activeRevision" in scenario else []
+    return active + list(scenario.get("inactiveRevisions", []))
+
+
+def is_active(scenario: Scenario) -> bool:
+    return "activeRevision" in scenario
+
+
+def activate(
+    scenario: Scenario,
+    version: int | None,
+    *,
+    author: str,
+    now: int,
+    idempotent: bool,
+) -> Scenario:
+    """Make the given (or the newest inactive) revision the active one.
+
+    Activating another version while one is active is a revert: the running revision moves
+    to ``inactiveRevisions``.
+    """
+    scenario = copy.deepcopy(scenario)
+    active = scenario.get("activeRevision")
+    inactive: list[Revision] = scenario.get("inactiveRevisions", [])
+    if active is not None and (version is None or active.get("version") == version):
+        if idempotent:
+            return scenario
+        raise ApiError(409, f"scenario {scenario['_id']} is already active")
+    if version is None:
+        if not inactive:
+            raise ApiError(
+                409, f"scenario {scenario['_id']} has no revision to activate (drafts only)"
+            )
+        target = max(inactive, key=lambda r: r.get("version", 0))
+    else:
+        matches = [r for r in inactive if r.get("version") == version]
+        if not matches:
+            raise ApiError(400, f"version: scenario has no inactive revision with version {version}")
+        target = matches[0]
+    inactive.remove(target)
+    if active is not None:
+        active["status"] = "inactive"
+        inactive.append(active)
+    target["status"] = "active"
+    metadata = target.setdefault("metadata", {})
+    metadata["activated"] = now
+    metadata.setdefault("activations", []).append({"timestamp": now, "userUid": author})
+    scenario["activeRevision"] = target
+    scenario["inactiveRevisions"] = inactive
+    return _ordered(scenario)
+
+
+def inactivate(scenario: Scenario, *, idempotent: bool) -> Scenario:
+    scenario = copy.deepcopy(scenario)
+    active = scenario.pop("activeRevision", None)
+    if active is None:
+        if idempotent:
+            return scenario
+        raise ApiError(409, f"scenario {scenario['_id']} is not active")
+    active["status"] = "inactive"
+    scenario.setdefault("inactiveRevisions", []).append(active)
+    return _ordered(scenario)
+
+
+def copied_scenario(
+    source: Scenario, from_version: int, new_name: str, *, author: str, now: int
+) -> Scenario:
+    """A new scenario holding one inactive revision (version 1) cloned from ``from_version``.
+
+    Inactive, not active, so a copy never starts delivering events by surprise.
+    """
+    matches = [r for r in versions(source) if r.get("version") == from_version]
+    if not matches:
+        raise ApiError(400, f"fromVersion: scenario has no revision with version {from_version}")
+    content = _content({**copy.deepcopy(matches[0]), "name": new_name})
+    scenario_id = new_object_id()
+    scenario = _scenario(scenario_id)
+    scenario["inactiveRevisions"].append(
+        _revision(
+            scenario_id,
+            content,
+            status="inactive",
+            version=1,
+            parent_version=None,
+            comment=f"Copied from scenario {source['_id']} version {from_version}",
+            author=author,
+            now=now,
+        )
+    )
+    return _ordered(scenario)
+
+
+def normalized_seed(raw: dict[str, Any]) -> Scenario:
+    """A scenario given verbatim by a test (e.g. a system one), with the list fields filled in."""
+    scenario = copy.deepcopy(raw)
+    scenario.setdefault("_id", new_object_id())
+    scenario.setdefault("inactiveRevisions", [])
+    scenario.setdefault("drafts", [])
+    return _ordered(scenario)
