@@ -79,9 +79,7 @@ async def read_body(receive: Receive, limit: int) -> bytes:
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-async def send_json(
-    send: Send, status: int, payload: object, headers: Headers = ()
-) -> None:
+async def send_json(send: Send, status: int, payload: object, headers: Headers = ()) -> None:
     await send_raw_json(send, status, json.dumps(payload).encode(), headers)
 
 

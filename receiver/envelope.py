@@ -1,4 +1,4 @@
-"""Turns a request body into a Delivery: strict JSON, the {eventName, eventData} envelope, its key."""
+"""A request body made a Delivery: strict JSON, the {eventName, eventData} envelope, its key."""
 
 from __future__ import annotations
 

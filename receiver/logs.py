@@ -1,4 +1,4 @@
-"""One JSON object per log line, in the field names Cloud Logging reads from a container's output."""
+"""One JSON object per log line, with the field names Cloud Logging reads from a container."""
 
 from __future__ import annotations
 

@@ -20,7 +20,9 @@ DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 8
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Secrets travel in the URL path, so only characters that never need percent-encoding.
 _SECRET_RE = re.compile(r"[A-Za-z0-9._~-]{16,256}")
-_TOPIC_RE = re.compile(r"projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/topics/[A-Za-z][A-Za-z0-9._~%+-]{2,254}")
+_TOPIC_RE = re.compile(
+    r"projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/topics/[A-Za-z][A-Za-z0-9._~%+-]{2,254}"
+)
 
 
 class SettingsError(ValueError):
@@ -69,9 +71,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         sink=_sink(environ),
         host=_host(environ),
         port=_int(environ, "PORT", DEFAULT_PORT, minimum=1, maximum=65535),
-        max_body_bytes=_int(
-            environ, "RECEIVER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, minimum=1
-        ),
+        max_body_bytes=_int(environ, "RECEIVER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, minimum=1),
         dedup_window_seconds=_seconds(
             environ, "RECEIVER_DEDUP_WINDOW_SECONDS", DEFAULT_DEDUP_WINDOW_SECONDS
         ),

@@ -27,9 +27,7 @@ def make_project(tmp_path: Path, engine_bin: Path) -> ProjectFactory:
     def make(project_name: str) -> Engine:
         work_dir = tmp_path / "project"
         work_dir.mkdir()
-        (work_dir / "Pulumi.yaml").write_text(
-            f"name: {project_name}\nruntime: python\n"
-        )
+        (work_dir / "Pulumi.yaml").write_text(f"name: {project_name}\nruntime: python\n")
         backend = tmp_path / "backend"
         backend.mkdir()
         passphrase = tmp_path / "passphrase"

@@ -44,7 +44,8 @@ class NoteProvider(ResourceProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changes = [key for key in ("text", "store") if olds.get(key) != news.get(key)]
         return DiffResult(
-            changes=bool(changes), replaces=["store"] if "store" in changes else [],
+            changes=bool(changes),
+            replaces=["store"] if "store" in changes else [],
             delete_before_replace=False,
         )
 
@@ -72,9 +73,7 @@ class Note(Resource):
     length: pulumi.Output[int]
 
     def __init__(self, name: str, text: str, store: str) -> None:
-        super().__init__(
-            NoteProvider(), name, {"text": text, "store": store, "length": None}
-        )
+        super().__init__(NoteProvider(), name, {"text": text, "store": store, "length": None})
 
 
 def program() -> None:

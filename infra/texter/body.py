@@ -51,7 +51,9 @@ def validate_url(url: str) -> None:
     """An absolute URL Texter can call: https, or http to a loopback host (local stack)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise TemplateError(f"url must be an absolute http(s) URL, got {mask_url(url)!r}", field="url")
+        raise TemplateError(
+            f"url must be an absolute http(s) URL, got {mask_url(url)!r}", field="url"
+        )
     if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
         raise TemplateError(
             f"url must use https (http is only for loopback hosts), got {mask_url(url)!r}",
@@ -104,7 +106,7 @@ def render(spec: BodySpec, *, stack: str) -> dict[str, Any]:
             + (", ".join(sorted(known - {URL_PLACEHOLDER})) or "none besides the URL"),
             field="placeholders",
         )
-    body = _fill(body, values)
+    body = dict(_fill(body, values))
     missing = sorted(set(_placeholders_in(body)))
     if missing:
         raise TemplateError(
@@ -148,7 +150,9 @@ def _checked_custom_template(template: Mapping[str, Any]) -> dict[str, Any]:
     body = copy.deepcopy(dict(template))
     data = body.get("data")
     if not isinstance(data, dict):
-        raise TemplateError("template must be an import body with a `data` object", field="template")
+        raise TemplateError(
+            "template must be an import body with a `data` object", field="template"
+        )
     for key in ("name", "triggerEvents", "actions"):
         if key not in data:
             raise TemplateError(f"template.data.{key} is required", field="template")

@@ -69,7 +69,9 @@ def lookup(event: str) -> EventSpec:
         close = difflib.get_close_matches(event, event_names(), n=3, cutoff=0.5)
         if not close:  # case slips ("chatassigned") are the common typo
             close = [n for n in event_names() if n.lower() == event.lower()]
-        hint = f"did you mean {', '.join(close)}?" if close else "known events: " + ", ".join(
-            event_names()
+        hint = (
+            f"did you mean {', '.join(close)}?"
+            if close
+            else "known events: " + ", ".join(event_names())
         )
         raise TemplateError(f"unknown Texter event {event!r}; {hint}", field="event") from None

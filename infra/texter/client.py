@@ -163,9 +163,7 @@ class TexterClient:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
-            session.headers.update(
-                {"Accept": "application/json", "User-Agent": self._user_agent}
-            )
+            session.headers.update({"Accept": "application/json", "User-Agent": self._user_agent})
             self._local.session = session
         return session
 
@@ -216,7 +214,9 @@ class TexterClient:
         except requests.ConnectionError as exc:
             # A refused connection never reached Texter; anything later may have.
             refused = isinstance(exc, requests.ConnectTimeout) or _refused(exc)
-            error_type = UnavailableError if refused or idempotent else AmbiguousWriteError
+            error_type: type[UnavailableError] = (
+                UnavailableError if refused or idempotent else AmbiguousWriteError
+            )
             error = error_type(operation, f"connection failed ({type(exc).__name__})")
             if error_type is AmbiguousWriteError:
                 raise error from None
@@ -254,8 +254,8 @@ class TexterClient:
             raise AmbiguousWriteError(
                 operation, "the outcome is unknown", status=status, detail=_excerpt(response)
             )
-        error_type = _ERRORS.get(status, TexterAPIError)
-        raise error_type(
+        api_error = _ERRORS.get(status, TexterAPIError)
+        raise api_error(
             operation,
             _STATUS_TEXT.get(status, "unexpected answer"),
             status=status,
@@ -340,9 +340,7 @@ def _wait_for(policy: RetryPolicy) -> Callable[[tenacity.RetryCallState], float]
     return wait
 
 
-def _stop_at_deadline(
-    deadline: float, started: float
-) -> Callable[[tenacity.RetryCallState], bool]:
+def _stop_at_deadline(deadline: float, started: float) -> Callable[[tenacity.RetryCallState], bool]:
     def stop(state: tenacity.RetryCallState) -> bool:
         # Stop when the next wait would end past the deadline: fail now, not later.
         upcoming = state.upcoming_sleep or 0.0

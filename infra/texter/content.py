@@ -16,7 +16,15 @@ from typing import Any
 from infra.texter.body import MARKER_PREFIX, body_hash
 from infra.texter.client import current_revision
 
-CONTENT_KEYS = ("name", "description", "triggerEvents", "loaders", "conditions", "actions", "options")
+CONTENT_KEYS = (
+    "name",
+    "description",
+    "triggerEvents",
+    "loaders",
+    "conditions",
+    "actions",
+    "options",
+)
 _MARKER = re.compile(r"\s*" + re.escape(MARKER_PREFIX) + r"[^\]]*\]")
 
 

@@ -112,9 +112,7 @@ class TexterSubscriptionProvider(ResourceProvider):
         if self._config_error:
             failures.append(CheckFailure("texter", self._config_error))
         if news.get("status") not in STATUSES:
-            failures.append(
-                CheckFailure("status", f"{name}: status must be active or inactive")
-            )
+            failures.append(CheckFailure("status", f"{name}: status must be active or inactive"))
         if news.get("on_destroy") not in ON_DESTROY:
             failures.append(
                 CheckFailure("on_destroy", f"{name}: on_destroy must be inactivate or delete")
@@ -156,7 +154,9 @@ class TexterSubscriptionProvider(ResourceProvider):
             if scenario is None:
                 scenario = self._import(desired, marker, wanted_hash, name)
             if scenario_status(scenario) != props["status"]:
-                scenario = self._set_status(scenario["_id"], props["status"], props.get("author_uid"))
+                scenario = self._set_status(
+                    scenario["_id"], props["status"], props.get("author_uid")
+                )
         except TexterAPIError as exc:
             raise TexterProviderError(f"{name} ({_event_label(props)}): {exc}") from None
         return CreateResult(scenario["_id"], self._outputs(props, scenario, wanted_hash))
@@ -224,13 +224,15 @@ class TexterSubscriptionProvider(ResourceProvider):
         """A scenario this resource already owns (an earlier, interrupted create made it)
         or, with adopt, one made by hand under the same name with the same content."""
         candidates = [
-            s for s in self.client.find_by_marker(marker)
+            s
+            for s in self.client.find_by_marker(marker)
             if content.live_content_hash(s) == wanted_hash
         ]
         if not candidates and props.get("adopt"):
             name = content.display_name(self._render(props))
             candidates = [
-                s for s in self.client.find_by_name(name)
+                s
+                for s in self.client.find_by_name(name)
                 if content.live_content_hash(s) == wanted_hash
             ]
             if len(candidates) > 1:
@@ -255,7 +257,8 @@ class TexterSubscriptionProvider(ResourceProvider):
         except AmbiguousWriteError:
             # The import may have happened: look before importing again.
             made = [
-                s for s in self.client.find_by_marker(marker)
+                s
+                for s in self.client.find_by_marker(marker)
                 if content.live_content_hash(s) == wanted_hash
             ]
             if made:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from pulumi.automation import ConfigValue
 
 from tests.conftest import ProjectFactory
 from tooling import engine_probe
@@ -39,9 +40,9 @@ def test_engine_runs_a_dynamic_resource_through_up_preview_refresh_destroy(
     store.write_text(json.dumps({note_id: "changed remotely"}))
     refresh = stack.refresh(show_secrets=False)
     assert refresh.summary.resource_changes == {"same": 1, "update": 1}
-    assert stack.export_stack().deployment["resources"][-1]["outputs"]["text"] == (
-        "changed remotely"
-    )
+    deployment = stack.export_stack().deployment
+    assert deployment is not None
+    assert deployment["resources"][-1]["outputs"]["text"] == "changed remotely"
 
     # The next up puts the declared value back.
     repair = stack.up(show_secrets=False)
@@ -56,7 +57,5 @@ def test_engine_runs_a_dynamic_resource_through_up_preview_refresh_destroy(
     assert [entry["kind"] for entry in history] == ["destroy", "update", "refresh", "update"]
 
 
-def _value(text: str):  # type: ignore[no-untyped-def]
-    from pulumi.automation import ConfigValue
-
+def _value(text: str) -> ConfigValue:
     return ConfigValue(value=text)

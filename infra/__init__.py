@@ -1,0 +1,1 @@
+"""The texter-webhooks Pulumi program and its components."""

@@ -1,0 +1,41 @@
+"""The Pulumi program: the receiver, one subscription per configured event, the outputs.
+
+`infra/__main__.py` runs it under the Pulumi CLI; tooling/ runs the same function as an
+Automation API inline program.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from infra import config as stack_config
+from infra.receiver_local import LocalReceiver, LocalReceiverArgs
+from infra.texter import TexterSubscription, TexterSubscriptionArgs
+
+
+def main() -> None:
+    cfg = stack_config.load()
+    if cfg.receiver_secret is None:
+        raise stack_config.ConfigError(
+            "texter-webhooks:receiverSecret is not set: "
+            "`pulumi config set --secret texter-webhooks:receiverSecret <random>`"
+        )
+    receiver = LocalReceiver(
+        "receiver", LocalReceiverArgs(base_url=cfg.local_receiver_url, secret=cfg.receiver_secret)
+    )
+    subscriptions = {
+        sub.event: TexterSubscription(
+            sub.event,
+            TexterSubscriptionArgs(
+                url=receiver.url,
+                event=sub.event,
+                placeholders=dict(sub.placeholders) or None,
+                status=cfg.status,
+                on_destroy=cfg.on_destroy,
+            ),
+        )
+        for sub in cfg.subscriptions
+    }
+    pulumi.export("receiverUrl", receiver.url)
+    pulumi.export("subscriptionIds", {e: s.subscription_id for e, s in subscriptions.items()})
+    pulumi.export("subscriptionStatuses", {e: s.live_status for e, s in subscriptions.items()})

@@ -1,0 +1,31 @@
+"""The receiver running on this machine (the `local` stack): its URL as an Output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+
+@dataclass
+class LocalReceiverArgs:
+    base_url: str
+    secret: pulumi.Input[str]
+
+
+class LocalReceiver(pulumi.ComponentResource):
+    """Same outputs as the Cloud Run receiver: `url` (secret: it carries the receiver
+    secret) and `sink`, where acknowledged events go."""
+
+    url: pulumi.Output[str]
+    sink: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: LocalReceiverArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("texter-webhooks:receiver:LocalReceiver", name, None, opts)
+        self.url = pulumi.Output.secret(
+            pulumi.Output.from_input(args.secret).apply(lambda s: f"{args.base_url}/hooks/{s}")
+        )
+        self.sink = pulumi.Output.from_input("file (see `make status`)")
+        self.register_outputs({"url": self.url, "sink": self.sink})

@@ -1,0 +1,1 @@
+"""One Import Subscription template per documented Texter event (JSON data)."""
