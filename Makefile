@@ -41,13 +41,13 @@ unit: venv  ## the fast tests only (no engine)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 up: tools  ## run the local stack: simulator + receiver + real `pulumi up`
-	@$(PY) scripts/local_stack.py up
+	@$(PY) -m tooling.local_stack up
 
 down: tools  ## destroy the local stack and stop its processes
-	@$(PY) scripts/local_stack.py down
+	@$(PY) -m tooling.local_stack down
 
 status: venv  ## show what the local stack runs
-	@$(PY) scripts/local_stack.py status
+	@$(PY) -m tooling.local_stack status
 
 bench: tools  ## run the benchmarks (see README)
 	@$(PY) -m bench

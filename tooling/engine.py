@@ -49,6 +49,16 @@ class PulumiCommandError(RuntimeError):
         self.result = result
 
 
+def write_project_file(work_dir: Path) -> None:
+    """Pulumi.yaml of this project, for a work directory outside the repository: `main`
+    made absolute (the CLI checks that it exists even for an inline program)."""
+    project = yaml.safe_load((REPO_ROOT / "Pulumi.yaml").read_text())
+    project["main"] = str(REPO_ROOT / project.get("main", "."))
+    project["runtime"]["options"]["virtualenv"] = str(REPO_ROOT / ".venv")
+    work_dir.mkdir(parents=True, exist_ok=True)
+    (work_dir / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+
+
 def engine_bin_dir() -> Path:
     """The directory holding the `pulumi` CLI and the scripts shipped beside it."""
     try:

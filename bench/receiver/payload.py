@@ -53,12 +53,12 @@ def chat_assigned(sequence: str) -> dict[str, object]:
 
 
 def sample_body() -> bytes:
-    return json.dumps(chat_assigned("0")).encode()
+    return json.dumps(chat_assigned("0"), ensure_ascii=False).encode()
 
 
 def write_wrk_script(path: Path, url_path: str) -> None:
     """A wrk script: POSTs the envelope with a per-request sequence, reports stats as JSON."""
-    body = json.dumps(chat_assigned(_MARKER))
+    body = json.dumps(chat_assigned(_MARKER), ensure_ascii=False)
     prefix, suffix = body.split(_MARKER)
     path.write_text(
         f"""

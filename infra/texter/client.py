@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 import tenacity
@@ -217,7 +218,8 @@ class TexterClient:
             error_type: type[UnavailableError] = (
                 UnavailableError if refused or idempotent else AmbiguousWriteError
             )
-            error = error_type(operation, f"connection failed ({type(exc).__name__})")
+            host = urlsplit(url).netloc
+            error = error_type(operation, f"connection to {host} failed ({type(exc).__name__})")
             if error_type is AmbiguousWriteError:
                 raise error from None
             raise _Retry(error) from None

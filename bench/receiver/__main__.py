@@ -1,0 +1,110 @@
+"""`python -m bench.receiver [--quick]`: the receiver against a bare ASGI app on the same server.
+
+The servers run pinned to core 0 and wrk to core 1, on 127.0.0.1, bounded in time. Variants
+run interleaved, one round after another, so drift in the machine hits them alike; the figures
+are medians over the rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.receiver.payload import write_wrk_script
+from bench.receiver.process import Server
+from bench.receiver.report import Run, goals, summarise, table, write_json
+from bench.receiver.variants import HOOK_PATH, variants
+from bench.receiver.wrk import require_wrk, run_wrk
+
+SERVER_CORE = 0
+LOAD_CORE = 1
+RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.receiver", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="runs of 2 s: a smoke run")
+    parser.add_argument("--seconds", type=int, default=10, help="length of one load run")
+    parser.add_argument("--warmup", type=int, default=2, help="load before each measured run")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--variants", default="bare,receiver-null,receiver-file", help="comma-separated"
+    )
+    parser.add_argument("--output", type=Path, default=None, help="the JSON report's path")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seconds, args.warmup = 2, 1
+    return args
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    require_wrk()
+    if len(os.sched_getaffinity(0)) < 2 and os.cpu_count() in (None, 1):
+        raise SystemExit("needs two cores: one for the server, one for wrk")
+    # The orchestrator itself stays off the server's core.
+    os.sched_setaffinity(0, {LOAD_CORE})
+    runs: list[Run] = []
+    with tempfile.TemporaryDirectory(prefix="bench-receiver-") as tmp:
+        work_dir = Path(tmp)
+        script = work_dir / "load.lua"
+        write_wrk_script(script, HOOK_PATH)
+        known = variants(work_dir)
+        chosen = [known[name] for name in args.variants.split(",")]
+        for round_number in range(1, args.rounds + 1):
+            for variant in chosen:
+                server = Server(variant, SERVER_CORE, work_dir / f"{variant.name}.log")
+                try:
+                    url = f"http://127.0.0.1:{server.port}"
+                    if args.warmup > 0:
+                        run_wrk(url=url, script=script, seconds=args.warmup,
+                                connections=args.connections, core=LOAD_CORE)  # fmt: skip
+                    load = run_wrk(url=url, script=script, seconds=args.seconds,
+                                   connections=args.connections, core=LOAD_CORE)  # fmt: skip
+                    rss = server.peak_rss_mb()
+                finally:
+                    server.stop()
+                run = Run(
+                    variant=variant.name,
+                    round=round_number,
+                    rps=load.rps,
+                    p50_ms=load.p50_ms,
+                    p99_ms=load.p99_ms,
+                    cold_start_ms=server.cold_start_seconds * 1000,
+                    rss_mb=rss,
+                    errors=load.errors,
+                )
+                runs.append(run)
+                print(
+                    f"round {round_number} {variant.name:<15} {run.rps:8.0f} req/s  "
+                    f"p50 {run.p50_ms:6.2f} ms  p99 {run.p99_ms:6.2f} ms  "
+                    f"cold {run.cold_start_ms:5.0f} ms  rss {run.rss_mb:5.1f} MB  "
+                    f"errors {run.errors}",
+                    flush=True,
+                )
+    summaries = summarise(runs)
+    checked = goals(summaries)
+    print()
+    print(table(summaries, checked))
+    output = args.output or RESULTS_DIR / f"receiver-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    settings = {
+        "seconds": args.seconds,
+        "warmup": args.warmup,
+        "rounds": args.rounds,
+        "connections": args.connections,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
+    write_json(output, settings, runs, summaries, checked)
+    print(f"\nwritten {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,76 @@
+"""Starts a server pinned to one core, times its cold start, reads its memory, stops it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from bench.receiver.payload import sample_body
+from bench.receiver.variants import HOOK_PATH, Variant
+
+START_TIMEOUT_SECONDS = 20.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    def __init__(self, variant: Variant, core: int, log_path: Path) -> None:
+        self.variant = variant
+        self.port = free_port()
+        if variant.sink_file is not None:
+            Path(variant.sink_file).unlink(missing_ok=True)
+        env = {**os.environ, **variant.env, "HOST": "127.0.0.1", "PORT": str(self.port)}
+        self._log = log_path.open("wb")
+        self._started = time.perf_counter()
+        self.process = subprocess.Popen(
+            ["taskset", "-c", str(core), *variant.argv],
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self.cold_start_seconds = self._wait_for_first_200()
+
+    def _wait_for_first_200(self) -> float:
+        request = (
+            f"POST {HOOK_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(sample_body())}\r\nConnection: close\r\n\r\n"
+        ).encode() + sample_body()
+        deadline = self._started + START_TIMEOUT_SECONDS
+        while time.perf_counter() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.variant.name} exited with {self.process.returncode}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                    sock.sendall(request)
+                    status_line = sock.recv(64)
+                if status_line.startswith(b"HTTP/1.1 200"):
+                    return time.perf_counter() - self._started
+            except OSError:
+                pass
+            time.sleep(0.002)
+        raise RuntimeError(f"{self.variant.name} did not answer 200 in {START_TIMEOUT_SECONDS}s")
+
+    def peak_rss_mb(self) -> float:
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmHWM in /proc status")
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+        finally:
+            self._log.close()

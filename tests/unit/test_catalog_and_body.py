@@ -1,0 +1,162 @@
+"""Event catalog and import-body rendering."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from infra.texter import catalog, content
+from infra.texter.body import (
+    BodySpec,
+    canonical_json,
+    mask_url,
+    masked,
+    render,
+    request_urls,
+)
+from infra.texter.errors import TemplateError
+
+URL = "https://receiver.example.com/hooks/s3cr3t-value"
+SHARED_EVENTS = Path(__file__).resolve().parents[3] / "shared" / "texter-api" / "events"
+PARAMETERS = {
+    "newMatchedMessage": {"expression": 'text == "help"'},
+    "chatSpecificLabelAdded": {"targetLabelId": "label-42"},
+}
+
+
+def test_catalog_carries_every_documented_event() -> None:
+    documented = {p.stem for p in SHARED_EVENTS.glob("*.json")} if SHARED_EVENTS.exists() else set()
+    names = set(catalog.event_names())
+    assert len(names) == 19
+    if documented:  # the project's copy stays in step with the contract it came from
+        assert names == documented
+
+
+@pytest.mark.parametrize("event", catalog.event_names())
+def test_every_event_renders_with_the_url_in_every_request_action(event: str) -> None:
+    body = render(BodySpec(url=URL, event=event, placeholders=PARAMETERS.get(event)), stack="dev")
+    text = canonical_json(body)
+    assert "{{" not in text
+    assert request_urls(body) == [URL]
+    assert body["asStatus"] == "active"
+    delivered = body["data"]["actions"][0]["params"]["data"]["eventName"]
+    assert delivered == event
+    assert body["data"]["name"].endswith(" [dev]")
+
+
+def test_display_name_description_status_and_author_are_applied() -> None:
+    body = render(
+        BodySpec(
+            url=URL,
+            event="chatAssigned",
+            display_name="(SUB) Assigned chats",
+            description="to the CRM",
+            status="inactive",
+            author_uid="user-1",
+        ),
+        stack="prod",
+    )
+    assert body["data"]["name"] == "(SUB) Assigned chats"
+    assert body["data"]["description"] == "to the CRM"
+    assert body["asStatus"] == "inactive"
+    assert body["authorUid"] == "user-1"
+
+
+def test_matched_message_expression_replaces_the_whole_condition() -> None:
+    body = render(
+        BodySpec(url=URL, event="newMatchedMessage", placeholders={"expression": 'text == "x"'}),
+        stack="dev",
+    )
+    assert body["data"]["conditions"][0][1]["params"]["expression"] == 'text == "x"'
+    words = render(
+        BodySpec(url=URL, event="newMatchedMessage", placeholders={"word1": "a", "word2": "b"}),
+        stack="dev",
+    )
+    assert words["data"]["conditions"][0][1]["params"]["expression"] == (
+        'text == "a" or text == "b"'
+    )
+
+
+def test_unfilled_placeholders_are_refused_by_name() -> None:
+    with pytest.raises(TemplateError, match="word1, word2") as caught:
+        render(BodySpec(url=URL, event="newMatchedMessage"), stack="dev")
+    assert caught.value.field == "placeholders"
+
+
+def test_unknown_placeholders_are_refused_with_what_the_template_takes() -> None:
+    with pytest.raises(TemplateError, match="unknown placeholder.*wordd.*takes"):
+        render(
+            BodySpec(url=URL, event="chatSpecificLabelAdded", placeholders={"wordd": "x"}),
+            stack="dev",
+        )
+
+
+def test_unknown_event_lists_the_closest_names() -> None:
+    with pytest.raises(TemplateError, match="did you mean chatAssigned") as caught:
+        catalog.lookup("chatAsigned")
+    assert caught.value.field == "event"
+    with pytest.raises(TemplateError, match="did you mean chatAssigned"):
+        catalog.lookup("chatassigned")
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("receiver.example.com/hooks/x", "absolute"),
+        ("ftp://receiver.example.com/x", "absolute"),
+        ("http://receiver.example.com/hooks/x", "https"),
+    ],
+)
+def test_bad_urls_are_refused_without_echoing_the_path(url: str, reason: str) -> None:
+    with pytest.raises(TemplateError, match=reason) as caught:
+        render(BodySpec(url=url, event="chatAssigned"), stack="dev")
+    assert "/hooks/x" not in str(caught.value)
+    assert caught.value.field == "url"
+
+
+def test_http_is_allowed_for_loopback_receivers() -> None:
+    body = render(BodySpec(url="http://127.0.0.1:8787/hooks/x", event="chatAssigned"), stack="l")
+    assert request_urls(body) == ["http://127.0.0.1:8787/hooks/x"]
+
+
+def test_custom_template_goes_through_the_same_validation() -> None:
+    template = json.loads(
+        (Path(catalog.__file__).parent / "events" / "chatResolved.json").read_text()
+    )
+    body = render(BodySpec(url=URL, template=template), stack="dev")
+    assert request_urls(body) == [URL]
+    template["data"]["actions"][0]["params"]["url"] = "https://hard.coded/"
+    with pytest.raises(TemplateError, match="yourWebhookURL"):
+        render(BodySpec(url=URL, template=template), stack="dev")
+    with pytest.raises(TemplateError, match="either event or template"):
+        render(BodySpec(url=URL, template=template, event="chatResolved"), stack="dev")
+    with pytest.raises(TemplateError, match="data"):
+        render(BodySpec(url=URL, template={"nope": 1}), stack="dev")
+
+
+def test_canonical_form_ignores_key_order() -> None:
+    assert canonical_json({"b": 1, "a": [{"d": 2, "c": 3}]}) == canonical_json(
+        {"a": [{"c": 3, "d": 2}], "b": 1}
+    )
+
+
+def test_masking_hides_the_receiver_secret() -> None:
+    body = render(BodySpec(url=URL, event="chatAssigned"), stack="dev")
+    shown = masked(body)
+    assert "s3cr3t" not in canonical_json(shown)
+    assert request_urls(shown) == ["https://receiver.example.com/***"]
+    assert request_urls(body) == [URL]  # the original is untouched
+    assert mask_url("not a url") == "<not a URL>"
+
+
+def test_content_hash_ignores_the_marker_and_empty_defaults_but_not_edits() -> None:
+    body = render(BodySpec(url=URL, event="chatAssigned"), stack="dev")
+    marked = content.with_marker(body, "abc:123")
+    assert "[texter-webhooks:abc:123]" in marked["data"]["description"]
+    assert content.content_hash(marked) == content.content_hash(body)
+    scenario = {"_id": "1", "activeRevision": {**marked["data"], "loaders": {"x": []}}}
+    assert content.live_content_hash(scenario) == content.content_hash(body)
+    scenario["activeRevision"]["description"] = "edited in the UI"
+    assert content.live_content_hash(scenario) != content.content_hash(body)

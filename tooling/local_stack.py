@@ -1,0 +1,373 @@
+"""`make up` / `make down` / `make status`: the embedded `local` stack.
+
+up:   start the Texter simulator and the receiver on loopback, run the real `pulumi up`
+      on the `local` stack, fire one sample event per subscription through the simulator
+      and show each one arriving in the receiver's sink, with its scenario run.
+down: `pulumi destroy` the stack and stop both processes.
+Both are safe to repeat. Everything lives in .state/local/ (git-ignored); the secrets
+there (simulator token, receiver secret, state passphrase) are random per machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+from pulumi.automation import ConfigValue
+
+from tooling.engine import (
+    REPO_ROOT,
+    Engine,
+    EngineMissingError,
+    PulumiCommandError,
+    write_project_file,
+)
+
+STACK = "local"
+STATE = REPO_ROOT / ".state"
+LOCAL = STATE / "local"
+SIMULATOR_PORT = int(os.environ.get("LOCAL_SIMULATOR_PORT", "8786"))
+RECEIVER_PORT = int(os.environ.get("LOCAL_RECEIVER_PORT", "8787"))
+API_PREFIX = "/server/api/v2"
+
+
+def step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(1)
+
+
+@dataclass(frozen=True)
+class Service:
+    """A process of the local stack, tracked by a pid file."""
+
+    name: str
+    port: int
+    health_path: str
+
+    @property
+    def pid_file(self) -> Path:
+        return LOCAL / f"{self.name}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return LOCAL / f"{self.name}.log"
+
+    @property
+    def root_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text())
+            os.kill(pid, 0)
+        except (FileNotFoundError, ValueError, ProcessLookupError):
+            return None
+        return pid
+
+    def healthy(self) -> bool:
+        try:
+            return requests.get(self.root_url + self.health_path, timeout=1).status_code < 500
+        except requests.RequestException:
+            return False
+
+    def start(self, argv: list[str], env: Mapping[str, str]) -> None:
+        if self.pid() is not None and self.healthy():
+            print(f"    {self.name} already running (pid {self.pid()}) on {self.root_url}")
+            return
+        if self.healthy():
+            fail(
+                f"port {self.port} is taken by another program; stop it or set "
+                f"LOCAL_{self.name.upper()}_PORT"
+            )
+        with self.log_file.open("ab") as log:
+            process = subprocess.Popen(  # noqa: S603 - our own entry points
+                argv,
+                cwd=REPO_ROOT,
+                env={**os.environ, **env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # survives `make up` returning
+            )
+        self.pid_file.write_text(str(process.pid))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                fail(
+                    f"{self.name} exited at start-up; see {self.log_file.relative_to(REPO_ROOT)}:"
+                    f"\n{_tail(self.log_file)}"
+                )
+            if self.healthy():
+                print(f"    {self.name} started (pid {process.pid}) on {self.root_url}")
+                return
+            time.sleep(0.1)
+        fail(
+            f"{self.name} did not answer on {self.root_url} within 20 s; "
+            f"see {self.log_file.relative_to(REPO_ROOT)}"
+        )
+
+    def stop(self) -> None:
+        pid = self.pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            print(f"    {self.name} not running")
+            return
+        os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and self.pid() is not None:
+            time.sleep(0.1)
+            _reap(pid)
+        if self.pid() is not None:
+            os.killpg(pid, signal.SIGKILL)
+        self.pid_file.unlink(missing_ok=True)
+        print(f"    {self.name} stopped (pid {pid})")
+
+
+SIMULATOR = Service("simulator", SIMULATOR_PORT, "/_sim/requests")
+RECEIVER = Service("receiver", RECEIVER_PORT, "/healthz")
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"
+
+
+def _secret(name: str) -> str:
+    """A random value kept in .state/local/<name> (0600), made on first use."""
+    path = LOCAL / name
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(24))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def sink_path() -> Path:
+    return LOCAL / "events.jsonl"
+
+
+def engine() -> Engine:
+    """The local stack's project directory: Pulumi.yaml and the committed stack settings
+    are copied in, so secrets set there never touch the tracked Pulumi.local.yaml."""
+    project = LOCAL / "project"
+    write_project_file(project)
+    settings = project / f"Pulumi.{STACK}.yaml"
+    if not settings.exists():
+        shutil.copyfile(REPO_ROOT / f"Pulumi.{STACK}.yaml", settings)
+    (STATE / "backend").mkdir(parents=True, exist_ok=True)
+    _secret("passphrase")
+    return Engine(
+        work_dir=project,
+        backend_url=(STATE / "backend").as_uri(),
+        home=STATE / "pulumi-home",
+        passphrase_file=LOCAL / "passphrase",
+    )
+
+
+def _committed_config() -> dict[str, Any]:
+    import yaml
+
+    settings = yaml.safe_load((REPO_ROOT / f"Pulumi.{STACK}.yaml").read_text()) or {}
+    config: dict[str, Any] = settings.get("config", {})
+    return config
+
+
+@contextmanager
+def _handled() -> Iterator[None]:
+    try:
+        yield
+    except EngineMissingError as exc:
+        fail(str(exc))
+    except PulumiCommandError as exc:
+        fail(str(exc))
+
+
+def up() -> None:
+    LOCAL.mkdir(parents=True, exist_ok=True)
+    token = _secret("texter-token")
+    receiver_secret = _secret("receiver-secret")
+
+    step("starting the Texter simulator")
+    SIMULATOR.start(
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(SIMULATOR.port),
+            "--state",
+            str(LOCAL / "simulator.json"),
+            "--token",
+            token,
+        ],
+        {},
+    )
+    step("starting the receiver")
+    RECEIVER.start(
+        [sys.executable, "-m", "receiver"],
+        {
+            "HOST": "127.0.0.1",
+            "PORT": str(RECEIVER.port),
+            "RECEIVER_SECRET": receiver_secret,
+            "RECEIVER_SINK": f"file:{sink_path()}",
+        },
+    )
+
+    step("pulumi up (stack `local`)")
+    from infra.program import main as program
+
+    with _handled():
+        stack = engine().stack(STACK, program)
+        config = {key: ConfigValue(value=_as_config(v)) for key, v in _committed_config().items()}
+        config.update(
+            {
+                "texter:baseUrl": ConfigValue(SIMULATOR.root_url + API_PREFIX),
+                "texter:token": ConfigValue(token, secret=True),
+                "texter-webhooks:localReceiverUrl": ConfigValue(RECEIVER.root_url),
+                "texter-webhooks:receiverSecret": ConfigValue(receiver_secret, secret=True),
+            }
+        )
+        stack.set_all_config(config)
+        result = stack.up(on_output=_indent, show_secrets=False, color="never")
+    outputs = result.outputs
+    ids: dict[str, str] = outputs["subscriptionIds"].value
+
+    step(f"firing one sample event per subscription ({len(ids)})")
+    fired = fire_samples(list(ids))
+    arrived = wait_for_events(set(fired), timeout=10)
+    for event in ids:
+        mark = "arrived" if event in arrived else "MISSING"
+        print(f"    {event:<28} {mark:<8} {fired.get(event, 'not fired')}")
+    step("summary")
+    print(f"    subscriptions: {len(ids)} ({', '.join(sorted(ids))})")
+    print(f"    receiver sink: {sink_path().relative_to(REPO_ROOT)}")
+    print("    next: `make status`, `make down`")
+    if set(ids) - arrived:
+        fail("some events did not reach the receiver; see .state/local/*.log")
+
+
+def _as_config(value: Any) -> str:
+    import json
+
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _indent(line: str) -> None:
+    print("    " + line.rstrip("\n"), flush=True)
+
+
+def fire_samples(events: list[str]) -> dict[str, str]:
+    """Fire each event through the simulator; event -> what its scenario run recorded."""
+    fired: dict[str, str] = {}
+    for event in events:
+        answer = requests.post(
+            SIMULATOR.root_url + "/_sim/fire", json={"eventName": event}, timeout=30
+        ).json()
+        runs = answer.get("fired", [])
+        fired[event] = (
+            ", ".join(
+                f"run: HTTP {run.get('status')}"
+                + (f" ({run['error']})" if run.get("error") else "")
+                for run in runs
+            )
+            or "no active scenario"
+        )
+    return fired
+
+
+def wait_for_events(expected: set[str], *, timeout: float) -> set[str]:
+    from receiver.sinks.file import read_events
+
+    deadline = time.monotonic() + timeout
+    seen: set[str] = set()
+    while time.monotonic() < deadline:
+        if sink_path().exists():
+            seen = {record["eventName"] for record in read_events(sink_path())}
+        if expected <= seen:
+            break
+        time.sleep(0.2)
+    return seen & expected
+
+
+def down() -> None:
+    if (STATE / "backend").exists():
+        step("pulumi destroy (stack `local`)")
+        from infra.program import main as program
+
+        if SIMULATOR.pid() is None:
+            step("starting the Texter simulator (destroy talks to it)")
+            SIMULATOR.start(
+                [
+                    sys.executable,
+                    "-m",
+                    "simulator",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(SIMULATOR.port),
+                    "--state",
+                    str(LOCAL / "simulator.json"),
+                    "--token",
+                    _secret("texter-token"),
+                ],
+                {},
+            )
+        with _handled():
+            stack = engine().stack(STACK, program)
+            stack.destroy(on_output=_indent, show_secrets=False, color="never")
+    else:
+        step("no local stack state: nothing to destroy")
+    step("stopping the local processes")
+    RECEIVER.stop()
+    SIMULATOR.stop()
+
+
+def status() -> None:
+    for service in (SIMULATOR, RECEIVER):
+        pid = service.pid()
+        state = f"running (pid {pid}) on {service.root_url}" if pid else "stopped"
+        print(f"{service.name:<10} {state}")
+    if sink_path().exists():
+        from receiver.sinks.file import read_events
+
+        events = list(read_events(sink_path()))
+        print(f"receiver sink: {len(events)} event(s) in {sink_path().relative_to(REPO_ROOT)}")
+
+
+COMMANDS: dict[str, Callable[[], None]] = {"up": up, "down": down, "status": status}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tooling.local_stack", description=__doc__)
+    parser.add_argument("command", choices=sorted(COMMANDS))
+    args = parser.parse_args(argv)
+    COMMANDS[args.command]()
+
+
+if __name__ == "__main__":
+    main()
