@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+import orjson
 
 
 @dataclass(frozen=True, slots=True)
@@ -12,17 +13,26 @@ class Delivery:
     # Hex sha256 of the canonical JSON body: the same delivery retried gets the same key.
     key: str
     event_name: str
-    # eventData as canonical JSON text, kept serialised because every sink stores it that way.
-    event_data_json: str
+    # eventData as canonical JSON (UTF-8), kept serialised because every sink stores it so.
+    event_data_json: bytes
     # RFC 3339, UTC, microseconds.
     received_at: str
 
-    def record_json(self) -> str:
+    def record_json(self) -> bytes:
         """One JSON object: receivedAt, deliveryKey, eventName, eventData (no newline)."""
-        # Assembled by hand so eventData, already canonical text, is not serialised twice.
-        return (
-            f'{{"receivedAt":"{self.received_at}","deliveryKey":"{self.key}",'
-            f'"eventName":{json.dumps(self.event_name)},"eventData":{self.event_data_json}}}'
+        # Assembled by hand so eventData, already canonical JSON, is not serialised twice.
+        return b"".join(
+            (
+                b'{"receivedAt":"',
+                self.received_at.encode(),
+                b'","deliveryKey":"',
+                self.key.encode(),
+                b'","eventName":',
+                orjson.dumps(self.event_name),
+                b',"eventData":',
+                self.event_data_json,
+                b"}",
+            )
         )
 
 

@@ -1,21 +1,24 @@
-"""A request body made a Delivery: strict JSON, the {eventName, eventData} envelope, its key."""
+"""A request body made a Delivery: strict JSON, the {eventName, eventData} envelope, its key.
+
+orjson rather than the json module: parsing and canonical serialisation are most of the
+receiver's own time per request, and orjson does both several times faster. It is also strict
+where the receiver wants strictness: UTF-8 only (no BOM, no lone surrogates), no NaN or
+Infinity, no number that overflows a double.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
+
+import orjson
 
 from receiver.delivery import Delivery
 
 MAX_EVENT_NAME_CHARS = 128
-# The canonical form every key is computed over: the same JSON value gives the same text
-# whatever the sender's key order and whitespace. ASCII-only, so that any string JSON can
-# carry (lone surrogates included) encodes, and every sink gets plain ASCII.
-_canonical = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
-).encode
-_encode_string = json.JSONEncoder(ensure_ascii=True).encode
+# The canonical form a key is computed over: the same JSON value gives the same bytes whatever
+# the sender's key order and whitespace (keys sorted at every level, no whitespace, UTF-8).
+_SORTED = orjson.OPT_SORT_KEYS
 
 
 class MalformedBody(ValueError):
@@ -27,7 +30,11 @@ class InvalidEnvelope(ValueError):
 
 
 def parse_delivery(body: bytes, received_at: str) -> Delivery:
-    document = _parse_json(body)
+    """Raises MalformedBody or InvalidEnvelope; their messages never quote the body."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise MalformedBody(f"the body is not valid JSON: {error.msg}") from None
     if not isinstance(document, dict):
         raise InvalidEnvelope(f"the body must be a JSON object, not {_kind(document)}")
     event_name = document.get("eventName")
@@ -39,61 +46,29 @@ def parse_delivery(body: bytes, received_at: str) -> Delivery:
     if not isinstance(event_data, dict):
         raise InvalidEnvelope(f"eventData must be an object, not {_kind(event_data)}")
     try:
-        event_data_json = _canonical(event_data)
+        event_data_json = orjson.dumps(event_data, option=_SORTED)
         canonical_body = _canonical_envelope(document, event_data_json)
-    except ValueError:
-        # allow_nan=False: a number too large for a float (1e999) parses to inf.
-        raise MalformedBody("a number is out of range") from None
-    except RecursionError:
+    except orjson.JSONEncodeError:
+        # orjson serialises less deeply than it parses.
         raise MalformedBody("the JSON is nested too deeply") from None
     return Delivery(
-        key=hashlib.sha256(canonical_body.encode("ascii")).hexdigest(),
+        key=hashlib.sha256(canonical_body).hexdigest(),
         event_name=event_name,
         event_data_json=event_data_json,
         received_at=received_at,
     )
 
 
-def _parse_json(body: bytes) -> Any:
-    try:
-        # Decoded here, not by json.loads, which would also guess UTF-16 and UTF-32.
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise MalformedBody("the body is not valid UTF-8") from None
-    try:
-        return json.loads(
-            text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant
-        )
-    except RecursionError:
-        raise MalformedBody("the JSON is nested too deeply") from None
-    except MalformedBody:
-        raise
-    except ValueError as error:
-        # JSONDecodeError, and the int parser's limit on digits: never the body's text.
-        reason = error.msg if isinstance(error, json.JSONDecodeError) else "invalid number"
-        raise MalformedBody(f"the body is not valid JSON: {reason}") from None
-
-
-def _canonical_envelope(document: dict[str, Any], event_data_json: str) -> str:
-    # What _canonical(document) returns, without serialising eventData a second time.
-    members = (
-        f"{_encode_string(name)}:"
-        f"{event_data_json if name == 'eventData' else _canonical(document[name])}"
+def _canonical_envelope(document: dict[str, Any], event_data_json: bytes) -> bytes:
+    # The bytes orjson.dumps(document, option=_SORTED) gives, without serialising eventData
+    # again. Python's sort on str is orjson's (code point order is UTF-8 byte order).
+    members = [
+        orjson.dumps(name)
+        + b":"
+        + (event_data_json if name == "eventData" else orjson.dumps(document[name], option=_SORTED))
         for name in sorted(document)
-    )
-    return "{" + ",".join(members) + "}"
-
-
-def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    document = dict(pairs)
-    if len(document) != len(pairs):
-        # Parsers disagree on which duplicate wins; an ambiguous delivery is refused.
-        raise MalformedBody("the body has an object with a duplicate key")
-    return document
-
-
-def _reject_constant(name: str) -> Any:
-    raise MalformedBody(f"{name} is not valid JSON")
+    ]
+    return b"{" + b",".join(members) + b"}"
 
 
 def _kind(value: object) -> str:

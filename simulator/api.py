@@ -32,7 +32,7 @@ Handler = Callable[[ApiRequest], Response]
 class ScenarioApi:
     def __init__(
         self, store: ScenarioStore, config: SimulatorConfig, tokens: Mapping[str, frozenset[str]]
-    ):
+    ) -> None:
         self._store = store
         self._config = config
         self._tokens = tokens
@@ -84,7 +84,9 @@ class ScenarioApi:
         author = body.get("authorUid")
         return author if isinstance(author, str) else self._config.default_author_uid
 
-    def _body(self, request: ApiRequest, allowed: tuple[str, ...], *, required: bool) -> dict[str, Any]:
+    def _body(
+        self, request: ApiRequest, allowed: tuple[str, ...], *, required: bool
+    ) -> dict[str, Any]:
         raw = parse_json(request.body, request.header("Content-Type"), required=required)
         body = {} if raw is None else require_object(raw)
         problems = Problems()
@@ -106,7 +108,7 @@ class ScenarioApi:
         flag = request.query.get("includeSystem", ["false"])[-1]
         if flag not in ("true", "false"):
             raise ApiError(400, "query.includeSystem: must be true or false")
-        scenarios = self._store.list(include_system=flag == "true")
+        scenarios = self._store.scenarios(include_system=flag == "true")
         return Response(200, {"total": len(scenarios), "scenarios": scenarios})
 
     def _activate(self, request: ApiRequest) -> Response:

@@ -12,7 +12,7 @@ class ApiError(Exception):
     Raised anywhere below the HTTP layer so handlers stay free of wire details.
     """
 
-    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None):
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(f"{status}: {message}")
         self.status = status
         self.message = message

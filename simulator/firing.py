@@ -57,14 +57,16 @@ def _elapsed_ms(start: float) -> int:
 
 
 class EventFirer:
-    def __init__(self, store: ScenarioStore, timeout_s: float, post: Poster = requests.request):
+    def __init__(
+        self, store: ScenarioStore, timeout_s: float, post: Poster = requests.request
+    ) -> None:
         self._store = store
         self._timeout_s = timeout_s
         self._post = post
 
     def fire(self, request: FireRequest) -> list[dict[str, Any]]:
         fired = []
-        for scenario in self._store.list(include_system=True):
+        for scenario in self._store.scenarios(include_system=True):
             revision = scenario.get("activeRevision")
             if revision is not None and _sends(revision, request.event_name):
                 fired.append(self._run(scenario["_id"], revision, request))
@@ -104,7 +106,9 @@ class EventFirer:
             result["error"] = failed[0]["error"]
         return result
 
-    def _deliver(self, index: int, params: dict[str, Any], entities: dict[str, Any]) -> dict[str, Any]:
+    def _deliver(
+        self, index: int, params: dict[str, Any], entities: dict[str, Any]
+    ) -> dict[str, Any]:
         clock = time.perf_counter()
         step: dict[str, Any] = {"type": "action", "name": "request", "index": index}
         try:

@@ -79,7 +79,7 @@ class SimulatorRequestHandler(BaseHTTPRequestHandler):
         self.server.track(self.connection, False)
         super().finish()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         # Replaced by the one line per request written in _dispatch.
         return
 

@@ -54,9 +54,7 @@ class ImportRequest:
 
 def validate_import(body: Any, *, lenient: bool) -> ImportRequest:
     problems = Problems()
-    obj = check_unknown_keys(
-        require_object(body), TOP_LEVEL_KEYS, "", problems, lenient=lenient
-    )
+    obj = check_unknown_keys(require_object(body), TOP_LEVEL_KEYS, "", problems, lenient=lenient)
     as_status = obj.get("asStatus", "active")
     if as_status not in AS_STATUSES:
         problems.add("asStatus", f"must be one of {', '.join(AS_STATUSES)}")

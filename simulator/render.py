@@ -71,4 +71,3 @@ def resolve(entities: Mapping[str, Any], provider: str, key: str, path: str) -> 
             raise RenderError(f"{path}: provider {provider!r} has no key {key!r}")
         value = value[part]
     return value
-

@@ -175,7 +175,9 @@ def activate(
     else:
         matches = [r for r in inactive if r.get("version") == version]
         if not matches:
-            raise ApiError(400, f"version: scenario has no inactive revision with version {version}")
+            raise ApiError(
+                400, f"version: scenario has no inactive revision with version {version}"
+            )
         target = matches[0]
     inactive.remove(target)
     if active is not None:

@@ -68,7 +68,9 @@ ROUTES: tuple[Route, ...] = (
 ROUTE_NAMES: tuple[str, ...] = tuple(route.name for route in ROUTES)
 
 
-def match(method: str, path: str, routes: tuple[Route, ...] = ROUTES) -> tuple[Route, dict[str, str]]:
+def match(
+    method: str, path: str, routes: tuple[Route, ...] = ROUTES
+) -> tuple[Route, dict[str, str]]:
     """The route for ``method path``; 404 when no path matches, 405 (with Allow) otherwise.
 
     Literal routes are listed before parameterised ones, so ``POST /scenarios/manage/import``

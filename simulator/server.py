@@ -26,6 +26,7 @@ from simulator.config import API_PREFIX, SimulatorConfig, generate_token
 from simulator.faults import Fault
 from simulator.firing import FireRequest
 from simulator.http_handler import SimulatorHTTPServer
+from simulator.revisions import normalized_seed
 from simulator.scopes import ALL_SCOPES
 
 
@@ -71,8 +72,12 @@ class SimulatorServer:
             sim.close()
             raise
         self._sim, self._httpd = sim, httpd
+        # A short poll interval makes stop() quick: shutdown() waits for the next poll.
         self._thread = threading.Thread(
-            target=httpd.serve_forever, name=f"texter-simulator:{self.port}", daemon=True
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"texter-simulator:{self.port}",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -154,13 +159,11 @@ class SimulatorServer:
         return self.simulator.firer.fire(FireRequest(event_name, dict(sample or {})))
 
     def seed(self, scenario: Mapping[str, Any]) -> dict[str, Any]:
-        from simulator.revisions import normalized_seed
-
         return self.simulator.store.add(normalized_seed(dict(scenario)))
 
     def scenarios(self) -> list[dict[str, Any]]:
         """Every stored scenario, system ones included (the raw state, not the API view)."""
-        return self.simulator.store.list(include_system=True)
+        return self.simulator.store.scenarios(include_system=True)
 
     def runs(self, scenario_id: str) -> list[dict[str, Any]]:
         return self.simulator.store.runs(scenario_id)

@@ -38,7 +38,7 @@ class ScenarioStore:
     def _snapshot(self) -> dict[str, Any]:
         return {"scenarios": list(self._scenarios.values()), "runs": self._runs}
 
-    def list(self, *, include_system: bool) -> list[Scenario]:
+    def scenarios(self, *, include_system: bool) -> list[Scenario]:
         with self._lock:
             return [
                 copy.deepcopy(s)

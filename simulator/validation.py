@@ -141,9 +141,7 @@ def parse_json(raw: bytes, content_type: str | None, *, required: bool) -> Any:
         raise ApiError(400, "body: Content-Type must be application/json")
     try:
         text = raw.decode("utf-8")
-        return json.loads(
-            text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constants
-        )
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constants)
     except (UnicodeDecodeError, ValueError) as exc:
         raise ApiError(400, f"body: invalid JSON ({exc})") from None
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from simulator.config import SimulatorConfig
+from simulator.scopes import ALL_SCOPES
+from simulator.server import SimulatorServer
 from tooling.engine import Engine, engine_bin_dir
 
 
@@ -40,3 +43,14 @@ def make_project(tmp_path: Path, engine_bin: Path) -> ProjectFactory:
         )
 
     return make
+
+
+TEXTER_TOKEN = "tt_" + "a1b2c3d4e5f6a7b8c9d0"  # a test-only token for the simulator
+
+
+@pytest.fixture
+def texter_sim() -> Iterator[SimulatorServer]:
+    """The Texter simulator on a free loopback port, stopped after the test."""
+    config = SimulatorConfig(tokens={TEXTER_TOKEN: ALL_SCOPES}, log_requests=False)
+    with SimulatorServer(config) as sim:
+        yield sim

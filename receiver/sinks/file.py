@@ -50,7 +50,7 @@ class FileSink:
         if self._broken:
             raise SinkUnavailable(f"{self._path} is unusable after a failed append")
         committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append(((delivery.record_json() + "\n").encode("ascii"), committed))
+        self._pending.append((delivery.record_json() + b"\n", committed))
         if self._committer is None:
             self._committer = asyncio.create_task(self._commit_pending())
         await committed

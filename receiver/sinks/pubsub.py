@@ -42,7 +42,7 @@ class PubSubSink:
         try:
             future = self._publisher.publish(
                 self._topic,
-                delivery.record_json().encode("ascii"),
+                delivery.record_json(),
                 eventName=delivery.event_name,
                 deliveryKey=delivery.key,
             )

@@ -156,7 +156,8 @@ def test_content_hash_ignores_the_marker_and_empty_defaults_but_not_edits() -> N
     marked = content.with_marker(body, "abc:123")
     assert "[texter-webhooks:abc:123]" in marked["data"]["description"]
     assert content.content_hash(marked) == content.content_hash(body)
-    scenario = {"_id": "1", "activeRevision": {**marked["data"], "loaders": {"x": []}}}
+    revision = {**marked["data"], "loaders": {"x": []}}
+    scenario = {"_id": "1", "activeRevision": revision}
     assert content.live_content_hash(scenario) == content.content_hash(body)
-    scenario["activeRevision"]["description"] = "edited in the UI"
+    revision["description"] = "edited in the UI"
     assert content.live_content_hash(scenario) != content.content_hash(body)

@@ -1,0 +1,221 @@
+"""The subscription provider's methods against the simulator (the e2e tests drive the
+same provider through the CLI; these pin the behaviour of each method on its own)."""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+import dill
+import pytest
+from pulumi.dynamic import Config, ConfigureRequest
+from pulumi.runtime import rpc
+
+from infra.texter import content
+from infra.texter.client import RetryPolicy, TexterClient
+from infra.texter.provider import TexterProviderError, TexterSubscriptionProvider
+from simulator.server import SimulatorServer
+from tests.conftest import TEXTER_TOKEN
+
+URL = "http://127.0.0.1:9/hooks/receiver-secret"
+
+
+def configured(sim: SimulatorServer) -> TexterSubscriptionProvider:
+    provider = TexterSubscriptionProvider()
+    raw = {"texter:baseUrl": sim.base_url, "texter:token": TEXTER_TOKEN}
+    provider.configure(ConfigureRequest(Config(raw, "texter-webhooks")))
+    fast = RetryPolicy(deadline=3, backoff_initial=0.01, backoff_max=0.05)
+    provider._client = TexterClient(sim.base_url, TEXTER_TOKEN, policy=fast)
+    return provider
+
+
+def inputs(**overrides: Any) -> dict[str, Any]:
+    props = {
+        "resource_name": "chatAssigned",
+        "stack": "test",
+        "marker": "0123456789abcdef",
+        "event": "chatAssigned",
+        "template": None,
+        "url": URL,
+        "display_name": None,
+        "description": None,
+        "placeholders": None,
+        "status": "active",
+        "on_destroy": "inactivate",
+        "author_uid": None,
+        "adopt": False,
+    }
+    props.update(overrides)
+    return props
+
+
+def edit_in_ui(sim: SimulatorServer, scenario_id: str, **revision: Any) -> None:
+    """What a person editing the scenario in Texter's UI leaves behind."""
+
+    def change(scenario: dict[str, Any]) -> dict[str, Any]:
+        scenario["activeRevision"].update(revision)
+        return scenario
+
+    sim.simulator.store.update(scenario_id, change)
+
+
+def checked(provider: TexterSubscriptionProvider, props: dict[str, Any]) -> dict[str, Any]:
+    result = provider.check({}, props)
+    assert result.failures == []
+    return result.inputs
+
+
+@pytest.fixture
+def provider(texter_sim: SimulatorServer) -> TexterSubscriptionProvider:
+    return configured(texter_sim)
+
+
+def test_create_read_update_delete(provider, texter_sim: SimulatorServer) -> None:
+    news = checked(provider, inputs())
+    created = provider.create(news)
+    [scenario] = texter_sim.scenarios()
+    assert created.id == scenario["_id"]
+    assert created.outs["live_status"] == "active"
+    assert created.outs["body_hash"] == news["body_hash"]
+    assert "receiver-secret" not in str(created.outs["body"])  # masked
+
+    read = provider.read(created.id, created.outs)
+    assert read.id == created.id
+    assert read.inputs["status"] == "active"
+    assert read.inputs["body_hash"] == news["body_hash"]
+
+    updated = provider.update(created.id, created.outs, {**news, "status": "inactive"})
+    assert updated.outs["live_status"] == "inactive"
+    assert updated.outs["subscription_id"] == created.id  # every output kept
+    assert texter_sim.scenarios()[0].get("activeRevision") is None
+
+    provider.delete(created.id, updated.outs)  # already inactive: success
+    provider.delete(created.id, {**updated.outs, "on_destroy": "delete"})
+    assert texter_sim.scenarios() == []
+    provider.delete(created.id, {**updated.outs, "on_destroy": "delete"})  # gone: success
+
+
+def test_check_makes_no_api_call_and_accepts_an_unknown_url(provider, texter_sim) -> None:
+    result = provider.check({}, inputs(url=rpc.UNKNOWN))
+    assert result.failures == []
+    assert result.inputs["body_hash"] == rpc.UNKNOWN
+    assert texter_sim.request_log() == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"event": "chatAsigned"}, "event", "chatAssigned: unknown Texter event.*did you mean"),
+        ({"event": "newMatchedMessage"}, "placeholders", "without a value: word1, word2"),
+        ({"url": "ftp://x/hooks/secret"}, "url", "absolute http"),
+        ({"status": "paused"}, "status", "status must be active or inactive"),
+        ({"on_destroy": "keep"}, "on_destroy", "on_destroy must be inactivate or delete"),
+    ],
+)
+def test_check_names_the_resource_and_field(provider, texter_sim, overrides, field, message):
+    result = provider.check({}, inputs(**overrides))
+    [failure] = result.failures
+    assert failure.property == field
+    assert pytest.importorskip("re").search(message, failure.reason)
+    assert "secret" not in failure.reason
+    assert texter_sim.request_log() == []
+
+
+def test_check_reports_missing_credentials_before_any_call() -> None:
+    provider = TexterSubscriptionProvider()
+    provider.configure(ConfigureRequest(Config({}, "texter-webhooks")))
+    [failure] = provider.check({}, inputs()).failures
+    assert "texter:baseUrl and texter:token not set" in failure.reason
+
+
+def test_diff_is_field_level_and_ignores_the_provider_and_key_order(provider) -> None:
+    olds = checked(provider, inputs())
+    same = {**olds, "__provider": "other-pickled-bytes"}
+    assert provider.diff("id", olds, same).changes is False
+    matched = {"event": "newMatchedMessage"}
+    reordered = checked(provider, inputs(**matched, placeholders={"word2": "b", "word1": "a"}))
+    in_order = checked(provider, inputs(**matched, placeholders={"word1": "a", "word2": "b"}))
+    assert provider.diff("id", reordered, in_order).changes is False
+
+    status = provider.diff("id", olds, {**olds, "status": "inactive"})
+    assert (status.changes, status.replaces) == (True, [])
+    url = provider.diff("id", olds, checked(provider, inputs(url=URL + "-2")))
+    assert url.changes is True
+    assert set(url.replaces) == {"url", "body_hash"}
+    assert url.delete_before_replace is False  # the new one is live before the old goes
+    on_destroy = provider.diff("id", olds, {**olds, "on_destroy": "delete"})
+    assert (on_destroy.changes, on_destroy.replaces) == (True, [])
+
+
+def test_read_of_a_deleted_scenario_drops_it(provider, texter_sim) -> None:
+    created = provider.create(checked(provider, inputs()))
+    texter_sim.simulator.store.delete(created.id)
+    assert provider.read(created.id, created.outs).id is None
+
+
+def test_read_shows_ui_edits_as_drift(provider, texter_sim) -> None:
+    created = provider.create(checked(provider, inputs()))
+    edit_in_ui(texter_sim, created.id, description="edited by hand")
+    read = provider.read(created.id, created.outs)
+    assert read.inputs["body_hash"] != created.outs["body_hash"]
+    assert (
+        "body_hash" in provider.diff(created.id, read.inputs, checked(provider, inputs())).replaces
+    )
+
+
+@pytest.mark.parametrize("fault", ["500", "commit_then_drop"])
+def test_create_after_an_unknown_outcome_makes_exactly_one(provider, texter_sim, fault) -> None:
+    texter_sim.add_fault("import", fault, count=1)
+    created = provider.create(checked(provider, inputs()))
+    assert [s["_id"] for s in texter_sim.scenarios()] == [created.id]
+
+
+def test_create_adopts_what_an_interrupted_earlier_create_made(provider, texter_sim) -> None:
+    news = checked(provider, inputs())
+    first = provider.create(news)
+    again = configured(texter_sim).create(news)  # a later run, a fresh provider process
+    assert again.id == first.id
+    assert len(texter_sim.scenarios()) == 1
+
+
+def test_adopt_takes_over_a_hand_made_scenario_with_the_same_content(provider, texter_sim):
+    client = provider.client
+    from infra.texter.body import BodySpec, render
+
+    hand_made = client.import_scenario(
+        render(BodySpec(url=URL, event="chatAssigned"), stack="test")
+    )
+    created = provider.create(checked(provider, inputs(adopt=True)))
+    assert created.id == hand_made["_id"]
+    assert len(texter_sim.scenarios()) == 1
+    without = configured(texter_sim).create(checked(provider, inputs(marker="fedcba9876543210")))
+    assert without.id != hand_made["_id"]  # adopt=False imports its own
+
+
+def test_a_forced_replacement_never_deletes_the_scenario_it_adopted(provider, texter_sim):
+    news = checked(provider, inputs())
+    old = provider.create(news)
+    new = provider.create(news)  # `pulumi up --replace`: same content, same marker
+    assert new.id == old.id
+    provider.delete(old.id, {**old.outs, "on_destroy": "delete"})
+    assert [s["_id"] for s in texter_sim.scenarios()] == [new.id]
+
+
+def test_api_errors_name_the_resource_and_never_the_token(provider, texter_sim) -> None:
+    texter_sim.add_fault("*", "500", count=100)
+    with pytest.raises(TexterProviderError, match=r"^chatAssigned \(chatAssigned\): Texter") as e:
+        provider.create(checked(provider, inputs()))
+    assert TEXTER_TOKEN not in str(e.value)
+
+
+def test_the_pickled_provider_carries_no_credentials(provider) -> None:
+    blob = dill.dumps(provider)
+    assert TEXTER_TOKEN.encode() not in blob
+    assert b"server/api/v2" not in blob
+    clone = pickle.loads(blob)
+    assert clone._client is None
+
+
+def test_marker_is_stable_per_resource_and_content(provider) -> None:
+    news = checked(provider, inputs())
+    assert content.marker("k", news["body_hash"]) == f"k:{news['body_hash'][:12]}"
