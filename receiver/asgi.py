@@ -38,6 +38,8 @@ def is_json_content_type(value: bytes | None) -> bool:
     """application/json, with an optional charset that can only be UTF-8 (RFC 8259)."""
     if value is None:
         return False
+    if value == b"application/json":
+        return True
     media_type, *parameters = value.decode("latin-1").split(";")
     if media_type.strip().lower() != "application/json":
         return False

@@ -28,8 +28,8 @@ class Deduplicator:
         self._clock = clock
         # Insertion order is completion order, so the oldest entries are always first.
         self._stored_at: dict[str, float] = {}
-        # Resolves to whether that hand-off succeeded.
-        self._in_flight: dict[str, asyncio.Future[bool]] = {}
+        # Per key being handed off: the copies waiting for its outcome (True if stored).
+        self._in_flight: dict[str, list[asyncio.Future[bool]]] = {}
 
     async def hand_off_once(self, key: str, hand_off: Callable[[], Awaitable[None]]) -> bool:
         """Runs `hand_off` unless `key` was handed off within the window.
@@ -40,23 +40,26 @@ class Deduplicator:
         while True:
             if self._is_remembered(key):
                 return False
-            pending = self._in_flight.get(key)
-            if pending is None:
+            waiters = self._in_flight.get(key)
+            if waiters is None:
                 break
-            # shield: a cancelled waiter must not cancel the outcome other requests share.
-            if await asyncio.shield(pending):
+            # A future per waiter, so a waiter that is cancelled affects no other.
+            outcome: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+            waiters.append(outcome)
+            if await outcome:
                 return False
-        outcome: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._in_flight[key] = outcome
+        self._in_flight[key] = []
         stored = False
         try:
             await hand_off()
             stored = True
         finally:
-            del self._in_flight[key]
+            waiters = self._in_flight.pop(key)
             if stored:
                 self._remember(key)
-            outcome.set_result(stored)
+            for outcome in waiters:
+                if not outcome.done():
+                    outcome.set_result(stored)
         return True
 
     def __len__(self) -> int:

@@ -9,11 +9,26 @@ from simulator.messages import Response
 
 
 class Exchange(Protocol):
-    method: str
-    path: str
-    query: Mapping[str, list[str]]
-    headers: Mapping[str, str]  # names lowercased
-    client_host: str
+    # Read-only properties, so any object exposing these values (a dataclass in unit tests,
+    # the socket-backed HttpExchange in production) satisfies the protocol.
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def path(self) -> str:
+        """The path without the query string."""
+        ...
+
+    @property
+    def query(self) -> Mapping[str, list[str]]: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Request headers with lowercased names."""
+        ...
+
+    @property
+    def client_host(self) -> str: ...
 
     def read_body(self) -> bytes:
         """The whole request body; raises ApiError (400/413) when it cannot be read."""

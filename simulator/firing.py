@@ -44,8 +44,10 @@ def parse_fire_request(body: Any) -> FireRequest:
 
 def _sends(revision: Revision, event_name: str) -> bool:
     for action in revision.get("actions", []):
-        params = action.get("params") if isinstance(action, dict) else None
-        if action.get("name") == "request" and isinstance(params, dict):
+        if not isinstance(action, dict) or action.get("name") != "request":
+            continue
+        params = action.get("params")
+        if isinstance(params, dict):
             data = params.get("data")
             if isinstance(data, dict) and data.get("eventName") == event_name:
                 return True
@@ -81,7 +83,9 @@ class EventFirer:
         for index, action in enumerate(revision.get("actions", [])):
             # Only request actions exist in subscriptions; other kinds are not simulated.
             if isinstance(action, dict) and action.get("name") == "request":
-                steps.append(self._deliver(index, action["params"], entities))
+                params = action.get("params")
+                params = params if isinstance(params, dict) else {}
+                steps.append(self._deliver(index, params, entities))
         action_steps = [s for s in steps if s["type"] == "action"]
         failed = [s for s in action_steps if "error" in s]
         reported = failed[0] if failed else action_steps[-1]
@@ -115,7 +119,7 @@ class EventFirer:
             payload = render(params.get("data", {}), entities, path="params.data")
             response = self._post(
                 str(params.get("method", "post")).upper(),
-                params["url"],
+                str(params.get("url", "")),
                 json=payload,
                 timeout=self._timeout_s,
             )

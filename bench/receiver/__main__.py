@@ -65,8 +65,10 @@ def main(argv: list[str]) -> int:
                     if args.warmup > 0:
                         run_wrk(url=url, script=script, seconds=args.warmup,
                                 connections=args.connections, core=LOAD_CORE)  # fmt: skip
+                    cpu_before = server.cpu_seconds()
                     load = run_wrk(url=url, script=script, seconds=args.seconds,
                                    connections=args.connections, core=LOAD_CORE)  # fmt: skip
+                    cpu = server.cpu_seconds() - cpu_before
                     rss = server.peak_rss_mb()
                 finally:
                     server.stop()
@@ -79,12 +81,14 @@ def main(argv: list[str]) -> int:
                     cold_start_ms=server.cold_start_seconds * 1000,
                     rss_mb=rss,
                     errors=load.errors,
+                    cpu_us_per_request=cpu / max(load.requests, 1) * 1e6,
                 )
                 runs.append(run)
                 print(
                     f"round {round_number} {variant.name:<15} {run.rps:8.0f} req/s  "
                     f"p50 {run.p50_ms:6.2f} ms  p99 {run.p99_ms:6.2f} ms  "
                     f"cold {run.cold_start_ms:5.0f} ms  rss {run.rss_mb:5.1f} MB  "
+                    f"cpu {run.cpu_us_per_request:4.0f} us/req  "
                     f"errors {run.errors}",
                     flush=True,
                 )

@@ -27,7 +27,14 @@ class Server:
         self.port = free_port()
         if variant.sink_file is not None:
             Path(variant.sink_file).unlink(missing_ok=True)
-        env = {**os.environ, **variant.env, "HOST": "127.0.0.1", "PORT": str(self.port)}
+        env = {
+            **os.environ,
+            **variant.env,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "GRANIAN_HOST": "127.0.0.1",
+            "GRANIAN_PORT": str(self.port),
+        }
         self._log = log_path.open("wb")
         self._started = time.perf_counter()
         self.process = subprocess.Popen(
@@ -58,12 +65,23 @@ class Server:
             time.sleep(0.002)
         raise RuntimeError(f"{self.variant.name} did not answer 200 in {START_TIMEOUT_SECONDS}s")
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server's processes have used so far."""
+        ticks = 0
+        for pid in _process_tree(self.process.pid):
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            # utime and stime are the 14th and 15th fields; the split starts at the 3rd.
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def peak_rss_mb(self) -> float:
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmHWM in /proc status")
+        """Peak resident memory, summed over the server's processes (granian forks a worker)."""
+        total_kb = 0
+        for pid in _process_tree(self.process.pid):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total_kb += int(line.split()[1])
+        return total_kb / 1024
 
     def stop(self) -> int:
         self.process.send_signal(signal.SIGTERM)
@@ -74,3 +92,12 @@ class Server:
             return self.process.wait()
         finally:
             self._log.close()
+
+
+def _process_tree(pid: int) -> list[int]:
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split()
+        for child in children:
+            pids.extend(_process_tree(int(child)))
+    return pids

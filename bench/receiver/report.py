@@ -18,6 +18,7 @@ class Run:
     cold_start_ms: float
     rss_mb: float
     errors: int
+    cpu_us_per_request: float
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Summary:
     cold_start_ms: float
     rss_mb: float
     errors: int
+    cpu_us_per_request: float
 
 
 # (variant, metric, limit, higher is better) relative to bare, or absolute for RSS.
@@ -54,6 +56,7 @@ def summarise(runs: list[Run]) -> dict[str, Summary]:
             cold_start_ms=statistics.median(run.cold_start_ms for run in mine),
             rss_mb=max(run.rss_mb for run in mine),
             errors=sum(run.errors for run in mine),
+            cpu_us_per_request=statistics.median(run.cpu_us_per_request for run in mine),
         )
     return summaries
 
@@ -87,7 +90,7 @@ def table(summaries: dict[str, Summary], checked: list[dict[str, object]]) -> st
     bare = summaries.get("bare")
     lines = [
         f"{'variant':<16}{'req/s':>10}{'x bare':>8}{'p50 ms':>9}{'p99 ms':>9}{'x bare':>8}"
-        f"{'cold ms':>9}{'x bare':>8}{'RSS MB':>8}{'errors':>8}"
+        f"{'cold ms':>9}{'x bare':>8}{'RSS MB':>8}{'CPU us/req':>11}{'errors':>8}"
     ]
     for s in summaries.values():
         def ratio(metric: str, s: Summary = s) -> str:
@@ -96,7 +99,7 @@ def table(summaries: dict[str, Summary], checked: list[dict[str, object]]) -> st
         lines.append(
             f"{s.variant:<16}{s.rps:>10.0f}{ratio('rps'):>8}{s.p50_ms:>9.2f}{s.p99_ms:>9.2f}"
             f"{ratio('p99_ms'):>8}{s.cold_start_ms:>9.0f}{ratio('cold_start_ms'):>8}"
-            f"{s.rss_mb:>8.1f}{s.errors:>8}"
+            f"{s.rss_mb:>8.1f}{s.cpu_us_per_request:>11.0f}{s.errors:>8}"
         )
     lines.append("")
     for goal in checked:

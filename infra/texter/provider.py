@@ -11,13 +11,16 @@ process, which serves many resources at once: everything here is thread-safe.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
+import time
 from typing import Any
 
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
+    Config,
     ConfigureRequest,
     CreateResult,
     DiffResult,
@@ -29,7 +32,7 @@ from pulumi.runtime import rpc
 
 from infra.texter import content
 from infra.texter.body import STATUSES, BodySpec, body_hash, masked, render
-from infra.texter.client import TexterClient, scenario_status
+from infra.texter.client import RetryPolicy, TexterClient, scenario_status
 from infra.texter.errors import (
     AmbiguousWriteError,
     ConflictError,
@@ -94,7 +97,7 @@ class TexterSubscriptionProvider(ResourceProvider):
             )
             return
         try:
-            self._client = TexterClient(str(base_url), str(token))
+            self._client = TexterClient(str(base_url), str(token), policy=_policy(req.config))
         except ValueError as exc:
             self._config_error = str(exc)
 
@@ -130,6 +133,11 @@ class TexterSubscriptionProvider(ResourceProvider):
             failures.append(CheckFailure(exc.field, f"{name}: {exc}"))
             return CheckResult(inputs, failures)
         inputs["body_hash"] = content.content_hash(desired) if _known(url) else rpc.UNKNOWN
+        # The URL is usually secret, so the CLI shows it as [secret] either way: a short
+        # fingerprint makes a changed URL visible in `preview --diff` without revealing it.
+        inputs["url_fingerprint"] = (
+            hashlib.sha256(str(url).encode()).hexdigest()[:12] if _known(url) else rpc.UNKNOWN
+        )
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -223,11 +231,7 @@ class TexterSubscriptionProvider(ResourceProvider):
     ) -> dict[str, Any] | None:
         """A scenario this resource already owns (an earlier, interrupted create made it)
         or, with adopt, one made by hand under the same name with the same content."""
-        candidates = [
-            s
-            for s in self.client.find_by_marker(marker)
-            if content.live_content_hash(s) == wanted_hash
-        ]
+        candidates = self._owned(marker, wanted_hash)
         if not candidates and props.get("adopt"):
             name = content.display_name(self._render(props))
             candidates = [
@@ -255,16 +259,34 @@ class TexterSubscriptionProvider(ResourceProvider):
         try:
             return self.client.import_scenario(body)
         except AmbiguousWriteError:
-            # The import may have happened: look before importing again.
-            made = [
-                s
-                for s in self.client.find_by_marker(marker)
-                if content.live_content_hash(s) == wanted_hash
-            ]
+            pass
+        # The import may have happened, or may still be happening (a timed-out request
+        # can land late): look for it for a while before importing again.
+        grace = self.client.policy.read_timeout + 5
+        deadline = time.monotonic() + grace
+        while True:
+            made = self._owned(marker, wanted_hash)
             if made:
                 log.info("%s: import outcome was unknown; found %s", name, made[0]["_id"])
                 return made[0]
-            return self.client.import_scenario(body)
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(min(1.0, grace / 5))
+        scenario = self.client.import_scenario(body)
+        # Should the first attempt still land, it is this resource's twin: remove it.
+        for twin in self._owned(marker, wanted_hash):
+            if twin["_id"] != scenario["_id"]:
+                log.warning("%s: removing duplicate scenario %s", name, twin["_id"])
+                self.client.delete(twin["_id"])
+        return scenario
+
+    def _owned(self, marker: str, wanted_hash: str) -> list[dict[str, Any]]:
+        """Scenarios carrying this resource's marker with the content it wants."""
+        return [
+            s
+            for s in self.client.find_by_marker(marker)
+            if content.live_content_hash(s) == wanted_hash
+        ]
 
     def _set_status(self, id_: str, wanted: str, author_uid: str | None) -> dict[str, Any]:
         call = self.client.activate if wanted == "active" else self.client.inactivate
@@ -288,6 +310,24 @@ class TexterSubscriptionProvider(ResourceProvider):
             "live_status": scenario_status(scenario),
             "body": masked(live_body) if live_body else None,
         }
+
+
+def _policy(config: Config) -> RetryPolicy:
+    """Optional tuning: texter:deadlineSeconds (per call, retries included, default 60)
+    and texter:readTimeoutSeconds (per request, default 20)."""
+    defaults = RetryPolicy()
+    values = {}
+    for key, attr in (("deadlineSeconds", "deadline"), ("readTimeoutSeconds", "read_timeout")):
+        raw = config.get(f"texter:{key}")
+        if raw is None:
+            continue
+        try:
+            values[attr] = float(raw)
+        except ValueError:
+            raise ValueError(f"texter:{key} must be a number of seconds, got {raw!r}") from None
+        if values[attr] <= 0:
+            raise ValueError(f"texter:{key} must be positive, got {raw!r}")
+    return RetryPolicy(**{**defaults.__dict__, **values})
 
 
 def _body_spec(props: dict[str, Any]) -> BodySpec:

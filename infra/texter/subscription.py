@@ -50,6 +50,7 @@ class TexterSubscription(Resource):
     subscription_id: pulumi.Output[str]
     live_status: pulumi.Output[str]
     body_hash: pulumi.Output[str]
+    url_fingerprint: pulumi.Output[str]
     body: pulumi.Output[dict[str, Any]]
     url: pulumi.Output[str]
     event: pulumi.Output[str | None]
@@ -80,6 +81,7 @@ class TexterSubscription(Resource):
             "author_uid": args.author_uid,
             "adopt": args.adopt,
             "body_hash": None,
+            "url_fingerprint": None,
             "subscription_id": None,
             "live_status": None,
             "body": None,

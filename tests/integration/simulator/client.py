@@ -18,7 +18,9 @@ class Api:
         self.session = requests.Session()
 
     def _headers(self, token: str | None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token if token is not None else self.token}"}
+        value = token if token is not None else self.token
+        # An empty token sends no Authorization header at all.
+        return {"Authorization": f"Bearer {value}"} if value else {}
 
     def call(
         self,

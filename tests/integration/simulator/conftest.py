@@ -8,6 +8,7 @@ receiver for delivered events.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -29,8 +30,7 @@ def make_simulator() -> Iterator[MakeSimulator]:
     def make(*, sleep: Callable[[float], None] | None = None, **config: Any) -> SimulatorServer:
         config.setdefault("tokens", {ALL_TOKEN: ALL_SCOPES})
         config.setdefault("log_requests", False)
-        extra = {"sleep": sleep} if sleep is not None else {}
-        server = SimulatorServer(SimulatorConfig(**config), **extra).start()
+        server = SimulatorServer(SimulatorConfig(**config), sleep=sleep or time.sleep).start()
         started.append(server)
         return server
 

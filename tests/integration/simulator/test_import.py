@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -144,14 +146,17 @@ def test_unfilled_condition_placeholders_are_rejected_with_their_path(api):
     assert "{{word2}}" in message
 
 
-def _with(change):
+Change = Callable[[dict[str, Any]], None]
+
+
+def _with(change: Change) -> dict[str, Any]:
     body = filled_template("chatAssigned", HOOK)
     change(body)
     return body
 
 
-def _set(path, value):
-    def change(body):
+def _set(path: tuple[Any, ...], value: Any) -> Change:
+    def change(body: dict[str, Any]) -> None:
         target = body
         for key in path[:-1]:
             target = target[key]
@@ -160,8 +165,8 @@ def _set(path, value):
     return change
 
 
-def _delete(path):
-    def change(body):
+def _delete(path: tuple[Any, ...]) -> Change:
+    def change(body: dict[str, Any]) -> None:
         target = body
         for key in path[:-1]:
             target = target[key]
@@ -256,4 +261,3 @@ def test_lenient_import_ignores_unknown_fields(make_simulator):
     assert response.status_code == 201
     assert "extra" not in response.json()
     assert response.json()["activeRevision"]["tags"] == []
-

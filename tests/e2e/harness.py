@@ -1,0 +1,87 @@
+"""A throwaway stack of TexterSubscriptions, driven through the real CLI, against the
+simulator. The program is built from `subscriptions`, which a test edits between runs
+as a user edits their program."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi import automation as auto
+
+from infra.texter import TexterSubscription, TexterSubscriptionArgs
+from infra.texter.client import RetryPolicy, TexterClient, scenario_status
+from simulator.server import SimulatorServer
+from tooling.engine import Engine, write_project_file
+
+RECEIVER_SECRET = "rs_" + "9f8e7d6c5b4a39281706"  # appears only inside the receiver URL
+
+
+def receiver_url(path: str = "hooks") -> str:
+    return f"http://127.0.0.1:9/{path}/{RECEIVER_SECRET}"
+
+
+@dataclass
+class SubscriptionStack:
+    engine: Engine
+    sim: SimulatorServer
+    token: str
+    subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    name: str = "e2e"
+
+    def program(self) -> None:
+        for resource_name, spec in self.subscriptions.items():
+            args = dict(spec)
+            url = pulumi.Output.secret(args.pop("url", receiver_url()))
+            sub = TexterSubscription(resource_name, TexterSubscriptionArgs(url=url, **args))
+            pulumi.export(f"{resource_name}Id", sub.subscription_id)
+            pulumi.export(f"{resource_name}Status", sub.live_status)
+
+    def stack(self) -> auto.Stack:
+        return self.engine.stack(self.name, self.program)
+
+    def configure(self, **extra: str) -> None:
+        write_project_file(self.engine.work_dir)
+        stack = self.stack()
+        stack.set_all_config(
+            {
+                "texter:baseUrl": auto.ConfigValue(self.sim.base_url),
+                "texter:token": auto.ConfigValue(self.token, secret=True),
+                "texter:deadlineSeconds": auto.ConfigValue("4"),
+                "texter:readTimeoutSeconds": auto.ConfigValue("1"),
+                **{k: auto.ConfigValue(v) for k, v in extra.items()},
+            }
+        )
+
+    def up(self) -> auto.UpResult:
+        return self.stack().up(show_secrets=False, color="never")
+
+    def preview(self, **kwargs: Any) -> auto.PreviewResult:
+        return self.stack().preview(color="never", **kwargs)
+
+    def refresh(self) -> auto.RefreshResult:
+        return self.stack().refresh(show_secrets=False, color="never")
+
+    def destroy(self) -> auto.DestroyResult:
+        return self.stack().destroy(show_secrets=False, color="never")
+
+    def state_resources(self) -> dict[str, dict[str, Any]]:
+        """Resources in state by name, as `pulumi stack export` shows them."""
+        exported = json.loads(self.engine.cli("stack", "export", "--stack", self.name).stdout)
+        return {
+            r["urn"].rsplit("::", 1)[1]: r
+            for r in exported["deployment"].get("resources", [])
+            if r["type"].startswith("pulumi-python:dynamic")
+        }
+
+    def client(self) -> TexterClient:
+        return TexterClient(self.sim.base_url, self.token, policy=RetryPolicy(deadline=3))
+
+    def live(self) -> dict[str, str]:
+        """Scenario id -> live status, from the simulator's own state."""
+        return {s["_id"]: scenario_status(s) for s in self.sim.scenarios()}
+
+    def api_calls(self) -> list[dict[str, Any]]:
+        return self.sim.request_log()

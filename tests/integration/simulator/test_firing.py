@@ -1,0 +1,247 @@
+"""Event delivery through /_sim/fire, for every template, and the runs it records (§6, §7)."""
+
+from __future__ import annotations
+
+import json
+import socket
+from typing import Any
+
+import pytest
+
+from tests.integration.simulator.client import Api
+from tests.integration.simulator.templates import event_names, filled_template, load_template
+
+
+def _event_data_keys(event_name: str) -> set[str]:
+    template = load_template(event_name)
+    return set(template["data"]["actions"][0]["params"]["data"]["eventData"])
+
+
+def _assert_fully_rendered(value: Any) -> None:
+    text = json.dumps(value)
+    assert "##provide" not in text
+    assert "%messageStatusRequest:" not in text
+    assert "%chat:" not in text
+
+
+def _import(api: Api, event: str, url: str, **overrides: Any) -> str:
+    response = api.import_(filled_template(event, url, **overrides))
+    assert response.status_code == 201, response.text
+    return response.json()["_id"]
+
+
+@pytest.mark.parametrize("event", event_names())
+def test_every_template_delivers_a_fully_rendered_event(api, capture, event):
+    scenario_id = _import(api, event, f"{capture.url}/hooks/{event}?key=s3cret")
+
+    fired = api.control("POST", "fire", {"eventName": event})
+
+    assert fired.status_code == 200
+    [result] = fired.json()["fired"]
+    assert result["scenarioId"] == scenario_id
+    assert result["status"] == 200
+    assert result["success"] is True
+    assert "error" not in result
+    [delivery] = capture.received
+    assert delivery["method"] == "POST"
+    assert delivery["path"] == f"/hooks/{event}?key=s3cret"
+    assert delivery["headers"]["Content-Type"] == "application/json"
+    body = delivery["body"]
+    assert set(body) == {"eventName", "eventData"}
+    assert body["eventName"] == event
+    assert set(body["eventData"]) == _event_data_keys(event)
+    _assert_fully_rendered(body)
+
+
+def test_message_status_events_carry_provider_ids_and_typed_values(api, capture):
+    _import(api, "messageStatusChanged", capture.url)
+    _import(api, "messageFailed", capture.url)
+
+    api.control("POST", "fire", {"eventName": "messageStatusChanged"})
+    api.control("POST", "fire", {"eventName": "messageFailed"})
+
+    changed, failed = capture.bodies()
+    assert isinstance(changed["eventData"]["messageStatus"], int)
+    assert isinstance(changed["eventData"]["timestamp"], int)
+    assert isinstance(changed["eventData"]["externalId"], list)
+    assert "_id" in changed["eventData"]["chat"]
+    assert failed["eventData"]["error"]
+    assert failed["eventData"]["externalId"] == changed["eventData"]["externalId"]
+
+
+def test_chat_assigned_narrows_the_agent(api, capture):
+    _import(api, "chatAssigned", capture.url)
+
+    api.control("POST", "fire", {"eventName": "chatAssigned"})
+
+    [body] = capture.bodies()
+    assert set(body["eventData"]["agent"]) == {"id", "crmId", "email", "displayName", "roles"}
+    assert body["eventData"]["agent"]["id"] == body["eventData"]["chat"]["agent"]["uid"]
+
+
+def test_sample_overrides_change_the_delivered_data(api, capture):
+    _import(api, "chatLabelsUpdated", capture.url)
+    _import(api, "messageStatusChanged", capture.url)
+
+    api.control(
+        "POST",
+        "fire",
+        {
+            "eventName": "chatLabelsUpdated",
+            "sample": {"chat": {"title": "Ada"}, "addedLabels": ["x"]},
+        },
+    )
+    api.control(
+        "POST", "fire", {"eventName": "messageStatusChanged", "sample": {"messageStatus": 2}}
+    )
+
+    labels, status = capture.bodies()
+    assert labels["eventData"]["chat"]["title"] == "Ada"
+    assert labels["eventData"]["chat"]["_id"]  # the rest of the sample chat is kept
+    assert labels["eventData"]["addedLabels"] == ["x"]
+    assert status["eventData"]["messageStatus"] == 2
+
+
+def test_only_active_scenarios_sending_that_event_fire(api, capture):
+    active = _import(api, "chatPending", capture.url)
+    _import(api, "chatPending", capture.url, asStatus="inactive")
+    _import(api, "chatPending", capture.url, asStatus="draft")
+    _import(api, "chatResolved", capture.url)
+
+    fired = api.control("POST", "fire", {"eventName": "chatPending"}).json()["fired"]
+
+    assert [f["scenarioId"] for f in fired] == [active]
+    assert len(capture.received) == 1
+
+
+def test_every_matching_scenario_delivers(api, capture):
+    first = _import(api, "newMessage", f"{capture.url}/a")
+    second = _import(api, "newMessage", f"{capture.url}/b")
+
+    fired = api.control("POST", "fire", {"eventName": "newMessage"}).json()["fired"]
+
+    assert {f["scenarioId"] for f in fired} == {first, second}
+    assert sorted(r["path"] for r in capture.received) == ["/a", "/b"]
+
+
+def test_a_paused_scenario_stops_delivering(api, capture):
+    scenario_id = _import(api, "chatPending", capture.url)
+    api.inactivate(scenario_id)
+
+    fired = api.control("POST", "fire", {"eventName": "chatPending"}).json()
+
+    assert fired == {"fired": []}
+    assert capture.received == []
+
+
+def test_a_successful_delivery_is_recorded_as_a_run(api, capture):
+    scenario_id = _import(api, "chatResolved", capture.url)
+    api.control("POST", "fire", {"eventName": "chatResolved"})
+
+    response = api.runs(scenario_id)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["total"] == 1
+    [run] = body["runs"]
+    assert run["scenarioId"] == scenario_id
+    assert run["version"] == 1
+    assert run["success"] is True
+    assert run["conditionsResult"] is True
+    assert isinstance(run["started"], int)
+    assert isinstance(run["executionTime"], int)
+    event_step, action_step = run["steps"]
+    assert event_step["type"] == "event"
+    assert event_step["name"] == "domain.chat.resolved"
+    assert action_step["type"] == "action"
+    assert action_step["name"] == "request"
+    assert action_step["output"] == {"status": 200}
+    assert "error" not in action_step
+
+
+def test_a_non_2xx_answer_is_a_failed_run(api, capture):
+    capture.status = 503
+    scenario_id = _import(api, "chatResolved", capture.url)
+
+    [result] = api.control("POST", "fire", {"eventName": "chatResolved"}).json()["fired"]
+    [run] = api.runs(scenario_id).json()["runs"]
+
+    assert result["success"] is False
+    assert result["status"] == 503
+    assert "503" in result["error"]
+    assert run["success"] is False
+    assert run["steps"][1]["output"] == {"status": 503}
+    assert "503" in run["steps"][1]["error"]
+
+
+def _closed_port_url() -> str:
+    # Bind and release a port: nothing listens there afterwards, so connecting is refused.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/hook"
+
+
+def test_an_unreachable_receiver_is_a_failed_run(api):
+    scenario_id = _import(api, "chatResolved", _closed_port_url())
+
+    [result] = api.control("POST", "fire", {"eventName": "chatResolved"}).json()["fired"]
+    [run] = api.runs(scenario_id).json()["runs"]
+
+    assert result["success"] is False
+    assert result["status"] is None
+    assert "request failed" in result["error"]
+    assert run["success"] is False
+    assert "output" not in run["steps"][1]
+    assert "request failed" in run["steps"][1]["error"]
+
+
+def test_runs_are_listed_newest_first(api, capture):
+    scenario_id = _import(api, "chatResolved", capture.url)
+    capture.status = 500
+    api.control("POST", "fire", {"eventName": "chatResolved"})
+    capture.status = 200
+    api.control("POST", "fire", {"eventName": "chatResolved"})
+
+    runs = api.runs(scenario_id).json()["runs"]
+
+    assert [r["success"] for r in runs] == [True, False]
+
+
+def test_an_unresolvable_reference_fails_the_run_without_posting(sim, api, capture):
+    body = filled_template("chatPending", capture.url)
+    body["data"]["actions"][0]["params"]["data"]["eventData"]["extra"] = {
+        "##provide": {"provider": "chat", "key": "noSuchField"}
+    }
+    scenario_id = api.import_(body).json()["_id"]
+
+    [result] = api.control("POST", "fire", {"eventName": "chatPending"}).json()["fired"]
+
+    assert result["success"] is False
+    assert "noSuchField" in result["error"]
+    assert capture.received == []
+    assert sim.runs(scenario_id)[0]["success"] is False
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "eventName"),
+        ({"eventName": ""}, "eventName"),
+        ({"eventName": "x", "sample": []}, "sample"),
+    ],
+)
+def test_invalid_fire_requests_are_400(api, body, field):
+    response = api.control("POST", "fire", body)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["message"].startswith(f"{field}:")
+
+
+def test_python_api_fire_matches_the_control_endpoint(sim, api, capture):
+    _import(api, "chatPending", capture.url)
+
+    [result] = sim.fire("chatPending")
+
+    assert result["success"] is True
+    assert capture.bodies()[0]["eventName"] == "chatPending"

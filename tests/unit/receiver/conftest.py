@@ -1,0 +1,46 @@
+"""Fixtures for the receiver's unit tests: an app on an in-memory sink, and a client for it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from receiver.app import ReceiverApp
+from receiver.auth import SecretMatcher
+from receiver.dedup import Deduplicator
+from tests.unit.receiver.fakes import RecordingSink
+
+SECRET = "unit-test-secret-0123456789"
+OLD_SECRET = "rotated-out-secret-abcdefgh"
+MAX_BODY_BYTES = 4096
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def sink() -> RecordingSink:
+    return RecordingSink()
+
+
+@pytest.fixture
+def app(sink: RecordingSink) -> ReceiverApp:
+    return ReceiverApp(
+        matcher=SecretMatcher([SECRET.encode(), OLD_SECRET.encode()]),
+        sink=sink,
+        dedup=Deduplicator(600),
+        max_body_bytes=MAX_BODY_BYTES,
+    )
+
+
+@pytest.fixture
+async def client(app: ReceiverApp) -> AsyncIterator[httpx.AsyncClient]:
+    await app.startup()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://receiver") as client:
+        yield client
+    await app.shutdown()

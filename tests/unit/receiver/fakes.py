@@ -1,0 +1,123 @@
+"""Test doubles for the receiver's boundaries: sinks, the Pub/Sub publisher, an ASGI client."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from receiver.asgi import ASGIApp, Message
+from receiver.delivery import Delivery
+from receiver.sinks.base import SinkUnavailable
+
+
+class RecordingSink:
+    """Stores in memory; `fail_next` makes that many hand-offs fail first."""
+
+    def __init__(self, fail_next: int = 0) -> None:
+        self.stored: list[Delivery] = []
+        self.attempts = 0
+        self.fail_next = fail_next
+        self.started = False
+        self.closed = False
+        # Cleared by a test to hold hand-offs in flight.
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def start(self) -> None:
+        self.started = True
+
+    async def store(self, delivery: Delivery) -> None:
+        self.attempts += 1
+        await self.gate.wait()
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise SinkUnavailable("injected failure")
+        self.stored.append(delivery)
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+class FakePublisher:
+    """google.cloud.pubsub_v1.PublisherClient's publish(), with futures the test resolves."""
+
+    def __init__(self) -> None:
+        self.published: list[tuple[str, bytes, dict[str, str]]] = []
+        self.futures: list[concurrent.futures.Future[str]] = []
+
+    def publish(self, topic: str, data: bytes, /, **attrs: str) -> concurrent.futures.Future[str]:
+        self.published.append((topic, data, attrs))
+        future: concurrent.futures.Future[str] = concurrent.futures.Future()
+        self.futures.append(future)
+        return future
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[bytes, bytes]
+    body: bytes
+
+
+@dataclass
+class RawRequest:
+    """A request exactly as a server would pass it: any path, body in any chunks."""
+
+    method: str = "POST"
+    path: str = "/"
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    chunks: Iterable[bytes] = (b"",)
+    # Set to make the client go away after the chunks instead of finishing the body.
+    disconnect: bool = False
+
+
+async def call_asgi(app: ASGIApp, request: RawRequest) -> tuple[Response | None, int]:
+    """Drives one request through `app`; returns its response and how many chunks it read."""
+    pending: list[Message] = [
+        {"type": "http.request", "body": chunk, "more_body": True} for chunk in request.chunks
+    ]
+    if request.disconnect:
+        pending.append({"type": "http.disconnect"})
+    elif pending:
+        pending[-1]["more_body"] = False
+    else:
+        pending.append({"type": "http.request", "body": b"", "more_body": False})
+    received = 0
+    start: Message | None = None
+    body = b""
+
+    async def receive() -> Message:
+        nonlocal received
+        received += 1
+        if not pending:
+            # What a server does once the request is over: the client is gone.
+            return {"type": "http.disconnect"}
+        return pending.pop(0)
+
+    async def send(message: Message) -> None:
+        nonlocal start, body
+        if message["type"] == "http.response.start":
+            start = message
+        else:
+            body += message.get("body", b"")
+
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": request.method,
+        "scheme": "http",
+        "path": request.path,
+        "raw_path": request.path.encode("utf-8", "surrogateescape"),
+        "query_string": b"",
+        "headers": request.headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8080),
+    }
+    await app(scope, receive, send)
+    if start is None:
+        return None, received
+    return Response(start["status"], dict(start["headers"]), body), received
