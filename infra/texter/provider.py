@@ -32,7 +32,13 @@ from pulumi.runtime import rpc
 
 from infra.texter import content
 from infra.texter.body import STATUSES, BodySpec, body_hash, masked, render
-from infra.texter.client import RetryPolicy, TexterClient, scenario_status
+from infra.texter.client import (
+    RetryPolicy,
+    TexterClient,
+    scenario_description,
+    scenario_name,
+    scenario_status,
+)
 from infra.texter.errors import (
     AmbiguousWriteError,
     ConflictError,
@@ -40,6 +46,7 @@ from infra.texter.errors import (
     TemplateError,
     TexterAPIError,
 )
+from infra.texter.snapshot import ListingSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +80,7 @@ class TexterSubscriptionProvider(ResourceProvider):
         # Scenario ids adopted in this run: a forced replacement whose new scenario is the
         # old one must not delete it again when the engine retires the old resource.
         self._adopted: set[str] = set()
+        self._snapshot: ListingSnapshot | None = None
 
     # Pickled into state: only the class reference matters, never runtime members.
     def __getstate__(self) -> dict[str, Any]:
@@ -100,6 +108,13 @@ class TexterSubscriptionProvider(ResourceProvider):
             self._client = TexterClient(str(base_url), str(token), policy=_policy(req.config))
         except ValueError as exc:
             self._config_error = str(exc)
+
+    @property
+    def snapshot(self) -> ListingSnapshot:
+        with self._lock:
+            if self._snapshot is None:
+                self._snapshot = ListingSnapshot(self.client.list_scenarios)
+            return self._snapshot
 
     @property
     def client(self) -> TexterClient:
@@ -171,10 +186,11 @@ class TexterSubscriptionProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
-            scenario = self.client.get_scenario(id_)
+            found = self.snapshot.find(lambda s: s.get("_id") == id_)
         except TexterAPIError as exc:
             name = props.get("resource_name", id_)
             raise TexterProviderError(f"{name}: refresh failed: {exc}") from None
+        scenario = found[0] if found else None
         if scenario is None:
             # Gone in Texter: an empty id drops it from state; the next up recreates it.
             return ReadResult(None, {})
@@ -231,12 +247,12 @@ class TexterSubscriptionProvider(ResourceProvider):
     ) -> dict[str, Any] | None:
         """A scenario this resource already owns (an earlier, interrupted create made it)
         or, with adopt, one made by hand under the same name with the same content."""
-        candidates = self._owned(marker, wanted_hash)
+        candidates = self._owned(marker, wanted_hash, self.snapshot.scenarios())
         if not candidates and props.get("adopt"):
             name = content.display_name(self._render(props))
             candidates = [
                 s
-                for s in self.client.find_by_name(name)
+                for s in self.snapshot.find(lambda s: scenario_name(s) == name)
                 if content.live_content_hash(s) == wanted_hash
             ]
             if len(candidates) > 1:
@@ -280,12 +296,16 @@ class TexterSubscriptionProvider(ResourceProvider):
                 self.client.delete(twin["_id"])
         return scenario
 
-    def _owned(self, marker: str, wanted_hash: str) -> list[dict[str, Any]]:
-        """Scenarios carrying this resource's marker with the content it wants."""
+    def _owned(
+        self, marker: str, wanted_hash: str, listing: list[dict[str, Any]] | None = None
+    ) -> list[dict[str, Any]]:
+        """Scenarios carrying this resource's marker with the content it wants; from a
+        fresh listing unless one is given."""
+        scenarios = self.client.list_scenarios() if listing is None else listing
         return [
             s
-            for s in self.client.find_by_marker(marker)
-            if content.live_content_hash(s) == wanted_hash
+            for s in scenarios
+            if marker in scenario_description(s) and content.live_content_hash(s) == wanted_hash
         ]
 
     def _set_status(self, id_: str, wanted: str, author_uid: str | None) -> dict[str, Any]:

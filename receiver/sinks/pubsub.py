@@ -10,7 +10,8 @@ from typing import Protocol
 from receiver.delivery import Delivery
 from receiver.sinks.base import SinkUnavailable
 
-DEFAULT_PUBLISH_TIMEOUT_SECONDS = 20.0
+# Answer 503 well before a sender would give up on us, so its retry is what happens next.
+DEFAULT_PUBLISH_TIMEOUT_SECONDS = 10.0
 
 
 class Publisher(Protocol):

@@ -9,6 +9,8 @@ import requests
 from simulator.server import SimulatorServer
 
 MANAGE = "/scenarios/manage"
+# The token, with every scope, that the fixtures configure by default.
+ALL_TOKEN = "test-token-all-scopes"
 
 
 class Api:

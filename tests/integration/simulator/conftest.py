@@ -16,9 +16,7 @@ import pytest
 
 from simulator import ALL_SCOPES, SimulatorConfig, SimulatorServer
 from tests.integration.simulator.capture import CaptureServer
-from tests.integration.simulator.client import Api
-
-ALL_TOKEN = "test-token-all-scopes"
+from tests.integration.simulator.client import ALL_TOKEN, Api
 
 MakeSimulator = Callable[..., SimulatorServer]
 

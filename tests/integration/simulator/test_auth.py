@@ -9,8 +9,7 @@ import requests
 
 from simulator import scopes
 from simulator.ids import new_object_id
-from tests.integration.simulator.client import Api
-from tests.integration.simulator.conftest import ALL_TOKEN
+from tests.integration.simulator.client import ALL_TOKEN, Api
 from tests.integration.simulator.templates import filled_template
 
 HOOK = "https://hooks.example.com/hook"

@@ -1,0 +1,38 @@
+"""One Texter `list` shared by the many resources a provider process serves.
+
+Texter has no single-get, so each refresh read and each pre-create lookup would list every
+scenario: N resources, N lists. The provider process lives for one command and serves its
+resources concurrently, so they share one listing, fetched once by whichever asks first.
+Writes made in the same command never need to be seen through it: every check that
+follows a write lists afresh.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+Scenario = dict[str, Any]
+
+
+class ListingSnapshot:
+    def __init__(self, fetch: Callable[[], list[Scenario]], ttl: float = 30.0) -> None:
+        self._fetch = fetch
+        self._ttl = ttl
+        self._lock = threading.Lock()
+        self._taken: float | None = None
+        self._scenarios: list[Scenario] = []
+
+    def scenarios(self) -> list[Scenario]:
+        # Held while fetching: concurrent callers wait for the one listing.
+        with self._lock:
+            now = time.monotonic()
+            if self._taken is None or now - self._taken > self._ttl:
+                self._scenarios = self._fetch()
+                self._taken = time.monotonic()
+            return self._scenarios
+
+    def find(self, predicate: Callable[[Scenario], bool]) -> list[Scenario]:
+        return [s for s in self.scenarios() if predicate(s)]

@@ -1,0 +1,177 @@
+"""The local file sink: durable before acknowledged, group-committed, repaired after a kill."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from receiver.delivery import Delivery
+from receiver.sinks.base import SinkUnavailable
+from receiver.sinks.file import FileSink, read_events
+
+pytestmark = pytest.mark.anyio
+
+
+def delivery(n: int) -> Delivery:
+    return Delivery(
+        key=f"{n:064x}",
+        event_name="chatAssigned",
+        event_data_json=json.dumps({"n": n, "text": "olá"}, ensure_ascii=False).encode(),
+        received_at="2026-01-02T03:04:05.000006Z",
+    )
+
+
+class Syncs:
+    """Stands in for os.fsync: counts calls, records the file size each saw, can block or fail."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sizes: list[int] = []
+        self.fail = False
+        self.release = threading.Event()
+        self.release.set()
+
+    def __call__(self, fd: int) -> None:
+        self.release.wait(timeout=10)
+        self.sizes.append(self.path.stat().st_size)
+        if self.fail:
+            raise OSError(5, "Input/output error")
+        os.fsync(fd)
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "events" / "events.jsonl"
+
+
+async def test_a_stored_delivery_is_one_json_line_after_an_fsync(path: Path) -> None:
+    syncs = Syncs(path)
+    sink = FileSink(path, sync=syncs)
+    await sink.start()
+
+    await sink.store(delivery(1))
+
+    assert syncs.sizes == [path.stat().st_size]
+    assert read_events(path) == [
+        {
+            "receivedAt": "2026-01-02T03:04:05.000006Z",
+            "deliveryKey": f"{1:064x}",
+            "eventName": "chatAssigned",
+            "eventData": {"n": 1, "text": "olá"},
+        }
+    ]
+    await sink.close()
+
+
+async def test_store_does_not_return_before_the_fsync(path: Path) -> None:
+    syncs = Syncs(path)
+    sink = FileSink(path, sync=syncs)
+    syncs.release.clear()
+
+    store = asyncio.create_task(sink.store(delivery(1)))
+    await asyncio.sleep(0.05)
+    assert not store.done()
+
+    syncs.release.set()
+    await store
+    await sink.close()
+
+
+async def test_concurrent_stores_share_fsyncs(path: Path) -> None:
+    syncs = Syncs(path)
+    sink = FileSink(path, sync=syncs)
+    syncs.release.clear()
+    first = asyncio.create_task(sink.store(delivery(0)))
+    await asyncio.sleep(0.01)
+    # These queue up while the first write+fsync is held.
+    rest = [asyncio.create_task(sink.store(delivery(n))) for n in range(1, 50)]
+    await asyncio.sleep(0.01)
+
+    syncs.release.set()
+    await asyncio.gather(first, *rest)
+
+    assert len(syncs.sizes) == 2
+    assert sorted(event["eventData"]["n"] for event in read_events(path)) == list(range(50))
+    await sink.close()
+
+
+async def test_a_failed_fsync_fails_the_batch_and_cuts_it_off(path: Path) -> None:
+    syncs = Syncs(path)
+    sink = FileSink(path, sync=syncs)
+    await sink.store(delivery(1))
+    syncs.fail = True
+
+    with pytest.raises(SinkUnavailable, match="Input/output error"):
+        await sink.store(delivery(2))
+
+    syncs.fail = False
+    await sink.store(delivery(3))
+    assert [event["eventData"]["n"] for event in read_events(path)] == [1, 3]
+    await sink.close()
+
+
+async def test_appends_continue_an_existing_file(path: Path) -> None:
+    first = FileSink(path)
+    await first.store(delivery(1))
+    await first.close()
+
+    second = FileSink(path)
+    await second.store(delivery(2))
+    await second.close()
+
+    assert [event["eventData"]["n"] for event in read_events(path)] == [1, 2]
+
+
+async def test_a_torn_last_line_is_ignored_by_readers_and_cut_off_on_open(path: Path) -> None:
+    sink = FileSink(path)
+    await sink.store(delivery(1))
+    await sink.close()
+    with path.open("ab") as file:
+        file.write(b'{"receivedAt":"2026-01-02T03:04:05.000006Z","deliv')
+
+    assert [event["eventData"]["n"] for event in read_events(path)] == [1]
+
+    reopened = FileSink(path)
+    await reopened.store(delivery(2))
+    await reopened.close()
+    assert [event["eventData"]["n"] for event in read_events(path)] == [1, 2]
+
+
+async def test_a_file_holding_only_a_torn_line_is_emptied_on_open(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b'{"torn')
+
+    FileSink(path)
+
+    assert path.read_bytes() == b""
+    assert read_events(path) == []
+
+
+async def test_close_waits_for_stores_in_flight(path: Path) -> None:
+    syncs = Syncs(path)
+    sink = FileSink(path, sync=syncs)
+    syncs.release.clear()
+    store = asyncio.create_task(sink.store(delivery(1)))
+    await asyncio.sleep(0.01)
+
+    closing = asyncio.create_task(sink.close())
+    await asyncio.sleep(0.01)
+    assert not closing.done()
+    syncs.release.set()
+    await closing
+
+    assert store.done()
+    assert len(read_events(path)) == 1
+
+
+def test_an_unwritable_path_fails_at_construction(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+
+    with pytest.raises(OSError, match="Not a directory|File exists"):
+        FileSink(blocker / "events.jsonl")
