@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from simulator.config import SimulatorConfig
 from simulator.scopes import ALL_SCOPES
 from simulator.server import SimulatorServer
 from tooling.engine import Engine, engine_bin_dir
+from tooling.sandbox import throwaway_engine
 
 
 @pytest.fixture(scope="session")
@@ -28,19 +28,7 @@ def make_project(tmp_path: Path, engine_bin: Path) -> ProjectFactory:
     """A throwaway project directory on its own file backend, PULUMI_HOME and passphrase."""
 
     def make(project_name: str) -> Engine:
-        work_dir = tmp_path / "project"
-        work_dir.mkdir()
-        (work_dir / "Pulumi.yaml").write_text(f"name: {project_name}\nruntime: python\n")
-        backend = tmp_path / "backend"
-        backend.mkdir()
-        passphrase = tmp_path / "passphrase"
-        passphrase.write_text(secrets.token_urlsafe(24))
-        return Engine(
-            work_dir=work_dir,
-            backend_url=backend.as_uri(),
-            home=tmp_path / "pulumi-home",
-            passphrase_file=passphrase,
-        )
+        return throwaway_engine(tmp_path, project_name)
 
     return make
 

@@ -81,6 +81,7 @@ class TexterSubscriptionProvider(ResourceProvider):
         # old one must not delete it again when the engine retires the old resource.
         self._adopted: set[str] = set()
         self._snapshot: ListingSnapshot | None = None
+        self._fresh_snapshot: ListingSnapshot | None = None
 
     # Pickled into state: only the class reference matters, never runtime members.
     def __getstate__(self) -> dict[str, Any]:
@@ -111,10 +112,25 @@ class TexterSubscriptionProvider(ResourceProvider):
 
     @property
     def snapshot(self) -> ListingSnapshot:
+        """The listing shared by this process's reads and pre-create lookups. Pre-create
+        lookups look for scenarios made by *earlier* runs, so they may use a listing taken
+        before this run's own imports; reads may not (see `_wrote`)."""
         with self._lock:
             if self._snapshot is None:
                 self._snapshot = ListingSnapshot(self.client.list_scenarios)
             return self._snapshot
+
+    @property
+    def fresh_snapshot(self) -> ListingSnapshot:
+        with self._lock:
+            if self._fresh_snapshot is None:
+                self._fresh_snapshot = ListingSnapshot(self.client.list_scenarios)
+            return self._fresh_snapshot
+
+    def _wrote(self) -> None:
+        with self._lock:
+            if self._fresh_snapshot is not None:
+                self._fresh_snapshot.invalidate()
 
     @property
     def client(self) -> TexterClient:
@@ -166,7 +182,26 @@ class TexterSubscriptionProvider(ResourceProvider):
 
     # --- create / read / update / delete ------------------------------------------------
 
+    # Each write drops the shared listing, so no later read in this process misses it.
     def create(self, props: dict[str, Any]) -> CreateResult:
+        try:
+            return self._create(props)
+        finally:
+            self._wrote()
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        try:
+            return self._update(id_, olds, news)
+        finally:
+            self._wrote()
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        try:
+            self._delete(id_, props)
+        finally:
+            self._wrote()
+
+    def _create(self, props: dict[str, Any]) -> CreateResult:
         name = props["resource_name"]
         desired = self._render(props)
         wanted_hash = content.content_hash(desired)
@@ -186,7 +221,7 @@ class TexterSubscriptionProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
-            found = self.snapshot.find(lambda s: s.get("_id") == id_)
+            found = self.fresh_snapshot.find(lambda s: s.get("_id") == id_)
         except TexterAPIError as exc:
             name = props.get("resource_name", id_)
             raise TexterProviderError(f"{name}: refresh failed: {exc}") from None
@@ -200,7 +235,7 @@ class TexterSubscriptionProvider(ResourceProvider):
         inputs["body_hash"] = live_hash
         return ReadResult(id_, {**props, **self._outputs(inputs, scenario, live_hash)}, inputs)
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+    def _update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         # Every output is returned: the SDK's default update would drop the ones not given.
         outputs = {**olds, **news}
         if olds.get("status") != news["status"]:
@@ -213,7 +248,7 @@ class TexterSubscriptionProvider(ResourceProvider):
             outputs.update(self._outputs(news, scenario, news["body_hash"]))
         return UpdateResult(outputs)
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
+    def _delete(self, id_: str, props: dict[str, Any]) -> None:
         with self._lock:
             if id_ in self._adopted:
                 return  # now owned by the resource that replaced this one
@@ -274,11 +309,10 @@ class TexterSubscriptionProvider(ResourceProvider):
     ) -> dict[str, Any]:
         try:
             return self.client.import_scenario(body)
-        except AmbiguousWriteError:
-            pass
-        # The import may have happened, or may still be happening (a timed-out request
-        # can land late): look for it for a while before importing again.
-        grace = self.client.policy.read_timeout + 5
+        except AmbiguousWriteError as exc:
+            # Texter answered (5xx): the import happened or not, and is over. No answer
+            # (timeout, dropped connection): it may still land, so look for a while.
+            grace = 0.0 if exc.status is not None else self.client.policy.read_timeout + 5
         deadline = time.monotonic() + grace
         while True:
             made = self._owned(marker, wanted_hash)

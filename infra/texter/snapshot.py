@@ -3,8 +3,8 @@
 Texter has no single-get, so each refresh read and each pre-create lookup would list every
 scenario: N resources, N lists. The provider process lives for one command and serves its
 resources concurrently, so they share one listing, fetched once by whichever asks first.
-Writes made in the same command never need to be seen through it: every check that
-follows a write lists afresh.
+A listing is dropped when the process itself writes (`invalidate`), so a read never
+misses what this process just made or changed.
 """
 
 from __future__ import annotations
@@ -36,3 +36,7 @@ class ListingSnapshot:
 
     def find(self, predicate: Callable[[Scenario], bool]) -> list[Scenario]:
         return [s for s in self.scenarios() if predicate(s)]
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._taken = None

@@ -12,7 +12,7 @@ from infra.texter.body import request_urls
 from infra.texter.content import live_body
 from simulator.server import SimulatorServer
 from tests.conftest import TEXTER_TOKEN, ProjectFactory
-from tests.e2e.harness import RECEIVER_SECRET, SubscriptionStack, receiver_url
+from tooling.sandbox import RECEIVER_SECRET, SubscriptionStack, receiver_url
 
 pytestmark = pytest.mark.e2e
 

@@ -194,10 +194,11 @@ def test_adopt_takes_over_a_hand_made_scenario_with_the_same_content(provider, t
 
 def test_a_forced_replacement_never_deletes_the_scenario_it_adopted(provider, texter_sim):
     news = checked(provider, inputs())
-    old = provider.create(news)
-    new = provider.create(news)  # `pulumi up --replace`: same content, same marker
+    old = provider.create(news)  # an earlier run
+    this_run = configured(texter_sim)
+    new = this_run.create(news)  # `pulumi up --replace`: same content, same marker
     assert new.id == old.id
-    provider.delete(old.id, {**old.outs, "on_destroy": "delete"})
+    this_run.delete(old.id, {**old.outs, "on_destroy": "delete"})
     assert [s["_id"] for s in texter_sim.scenarios()] == [new.id]
 
 

@@ -1,11 +1,13 @@
 """A throwaway stack of TexterSubscriptions, driven through the real CLI, against the
-simulator. The program is built from `subscriptions`, which a test edits between runs
-as a user edits their program."""
+simulator (end-to-end tests and benchmarks). The program is built from `subscriptions`,
+which the caller edits between runs as a user edits their program."""
 
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -85,3 +87,20 @@ class SubscriptionStack:
 
     def api_calls(self) -> list[dict[str, Any]]:
         return self.sim.request_log()
+
+
+def throwaway_engine(root: Path, project_name: str = "texter-webhooks") -> Engine:
+    """A project directory under `root` on its own file backend, PULUMI_HOME and passphrase."""
+    work_dir = root / "project"
+    work_dir.mkdir(parents=True)
+    (work_dir / "Pulumi.yaml").write_text(f"name: {project_name}\nruntime: python\n")
+    backend = root / "backend"
+    backend.mkdir()
+    passphrase = root / "passphrase"
+    passphrase.write_text(secrets.token_urlsafe(24))
+    return Engine(
+        work_dir=work_dir,
+        backend_url=backend.as_uri(),
+        home=root / "pulumi-home",
+        passphrase_file=passphrase,
+    )
