@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv tools lint typecheck unit test up down status bench clean
+.PHONY: help venv tools lint unit test up down status verify bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ down: tools  ## destroy the local stack and stop its processes
 
 status: venv  ## show what the local stack runs
 	@$(PY) -m tooling.local_stack status
+
+verify: venv  ## live status and recent deliveries of the local stack's subscriptions
+	@$(PY) -m tooling.verify
 
 bench: tools  ## run the benchmarks (see README)
 	@$(PY) -m bench

@@ -163,6 +163,11 @@ def _secret(name: str) -> str:
     return path.read_text().strip()
 
 
+def texter_token() -> str:
+    """The local simulator's API token."""
+    return _secret("texter-token")
+
+
 def sink_path() -> Path:
     return LOCAL / "events.jsonl"
 
@@ -205,7 +210,7 @@ def _handled() -> Iterator[None]:
 
 def up() -> None:
     LOCAL.mkdir(parents=True, exist_ok=True)
-    token = _secret("texter-token")
+    token = texter_token()
     receiver_secret = _secret("receiver-secret")
 
     step("starting the Texter simulator")
