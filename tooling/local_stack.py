@@ -11,9 +11,9 @@ there (simulator token, receiver secret, state passphrase) are random per machin
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,9 +22,10 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import requests
+import yaml
+from pulumi import automation as auto
 from pulumi.automation import ConfigValue
 
 from tooling.engine import (
@@ -177,9 +178,7 @@ def engine() -> Engine:
     are copied in, so secrets set there never touch the tracked Pulumi.local.yaml."""
     project = LOCAL / "project"
     write_project_file(project)
-    settings = project / f"Pulumi.{STACK}.yaml"
-    if not settings.exists():
-        shutil.copyfile(REPO_ROOT / f"Pulumi.{STACK}.yaml", settings)
+    _sync_stack_settings(project / f"Pulumi.{STACK}.yaml")
     (STATE / "backend").mkdir(parents=True, exist_ok=True)
     _secret("passphrase")
     return Engine(
@@ -190,12 +189,19 @@ def engine() -> Engine:
     )
 
 
-def _committed_config() -> dict[str, Any]:
-    import yaml
-
+def _sync_stack_settings(copy: Path) -> None:
+    """The committed settings, plus what only this machine has: the passphrase's salt
+    and the encrypted secrets (`secure:` values) set by an earlier run."""
     settings = yaml.safe_load((REPO_ROOT / f"Pulumi.{STACK}.yaml").read_text()) or {}
-    config: dict[str, Any] = settings.get("config", {})
-    return config
+    settings.setdefault("config", {})
+    if copy.exists():
+        earlier = yaml.safe_load(copy.read_text()) or {}
+        if "encryptionsalt" in earlier:
+            settings["encryptionsalt"] = earlier["encryptionsalt"]
+        for key, value in (earlier.get("config") or {}).items():
+            if isinstance(value, dict) and "secure" in value:
+                settings["config"].setdefault(key, value)
+    copy.write_text(yaml.safe_dump(settings, sort_keys=False))
 
 
 @contextmanager
@@ -206,6 +212,8 @@ def _handled() -> Iterator[None]:
         fail(str(exc))
     except PulumiCommandError as exc:
         fail(str(exc))
+    except auto.CommandError as exc:
+        fail(f"pulumi failed:\n{exc}")
 
 
 def up() -> None:
@@ -246,8 +254,7 @@ def up() -> None:
 
     with _handled():
         stack = engine().stack(STACK, program)
-        config = {key: ConfigValue(value=_as_config(v)) for key, v in _committed_config().items()}
-        config.update(
+        stack.set_all_config(
             {
                 "texter:baseUrl": ConfigValue(SIMULATOR.root_url + API_PREFIX),
                 "texter:token": ConfigValue(token, secret=True),
@@ -255,7 +262,6 @@ def up() -> None:
                 "texter-webhooks:receiverSecret": ConfigValue(receiver_secret, secret=True),
             }
         )
-        stack.set_all_config(config)
         result = stack.up(on_output=_indent, show_secrets=False, color="never")
     outputs = result.outputs
     ids: dict[str, str] = outputs["subscriptionIds"].value
@@ -272,12 +278,6 @@ def up() -> None:
     print("    next: `make status`, `make down`")
     if set(ids) - arrived:
         fail("some events did not reach the receiver; see .state/local/*.log")
-
-
-def _as_config(value: Any) -> str:
-    import json
-
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _indent(line: str) -> None:
@@ -317,8 +317,18 @@ def wait_for_events(expected: set[str], *, timeout: float) -> set[str]:
     return seen & expected
 
 
+def _has_resources() -> bool:
+    if not (STATE / "backend").exists():
+        return False
+    listed = engine().cli("stack", "ls", "--json", check=False)
+    if listed.returncode != 0:
+        return False
+    stacks = json.loads(listed.stdout or "[]")
+    return any(s.get("name") == STACK and s.get("resourceCount") for s in stacks)
+
+
 def down() -> None:
-    if (STATE / "backend").exists():
+    if _has_resources():
         step("pulumi destroy (stack `local`)")
         from infra.program import main as program
 
@@ -344,7 +354,7 @@ def down() -> None:
             stack = engine().stack(STACK, program)
             stack.destroy(on_output=_indent, show_secrets=False, color="never")
     else:
-        step("no local stack state: nothing to destroy")
+        step("the local stack has no resources: nothing to destroy")
     step("stopping the local processes")
     RECEIVER.stop()
     SIMULATOR.stop()
