@@ -32,6 +32,20 @@ class SubscriptionConfig:
 
 
 @dataclass(frozen=True)
+class CloudRunConfig:
+    """Where and how the receiver runs on Cloud Run (receiver=cloudrun)."""
+
+    project: str
+    region: str
+    image: str | None
+    min_instances: int
+    max_instances: int
+    concurrency: int
+    cpu: str
+    memory: str
+
+
+@dataclass(frozen=True)
 class StackConfig:
     receiver: str
     local_receiver_url: str
@@ -39,6 +53,7 @@ class StackConfig:
     subscriptions: tuple[SubscriptionConfig, ...]
     status: str
     on_destroy: str
+    cloudrun: CloudRunConfig | None = None
 
 
 def load() -> StackConfig:
@@ -53,7 +68,52 @@ def load() -> StackConfig:
         subscriptions=parse_subscriptions(events, parameters),
         status=_choice(config, "subscriptionStatus", STATUSES, default="active"),
         on_destroy=_choice(config, "onDestroy", ON_DESTROY, default="inactivate"),
+        cloudrun=_cloudrun(config) if receiver == "cloudrun" else None,
     )
+
+
+def _cloudrun(config: pulumi.Config) -> CloudRunConfig:
+    gcp = pulumi.Config("gcp")
+    project, region = gcp.get("project"), gcp.get("region")
+    if not project or not region:
+        raise ConfigError(
+            "receiver=cloudrun needs gcp:project and gcp:region "
+            "(`pulumi config set gcp:project <id>`, `pulumi config set gcp:region europe-west1`)"
+        )
+    sizes = {
+        key: _positive_int(config, key, default)
+        for key, default in (("minInstances", 0), ("maxInstances", 3), ("concurrency", 80))
+    }
+    if sizes["minInstances"] > sizes["maxInstances"]:
+        raise ConfigError(
+            f"{PROJECT}:minInstances ({sizes['minInstances']}) exceeds "
+            f"{PROJECT}:maxInstances ({sizes['maxInstances']})"
+        )
+    return CloudRunConfig(
+        project=project,
+        region=region,
+        image=config.get("receiverImage") or None,
+        min_instances=sizes["minInstances"],
+        max_instances=sizes["maxInstances"],
+        concurrency=sizes["concurrency"],
+        cpu=config.get("cpu") or "1",
+        memory=config.get("memory") or "512Mi",
+    )
+
+
+def _positive_int(config: pulumi.Config, key: str, default: int) -> int:
+    """A whole number from config; minInstances may be 0 (scale to zero), others not."""
+    minimum = 0 if key == "minInstances" else 1
+    raw = config.get(key)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{PROJECT}:{key} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{PROJECT}:{key} must be at least {minimum}, got {value}")
+    return value
 
 
 def parse_subscriptions(events: Any, parameters: Any) -> tuple[SubscriptionConfig, ...]:

@@ -9,20 +9,14 @@ from __future__ import annotations
 import pulumi
 
 from infra import config as stack_config
+from infra.receiver_cloudrun import ReceiverService, ReceiverServiceArgs
 from infra.receiver_local import LocalReceiver, LocalReceiverArgs
 from infra.texter import TexterSubscription, TexterSubscriptionArgs
 
 
 def main() -> None:
     cfg = stack_config.load()
-    if cfg.receiver_secret is None:
-        raise stack_config.ConfigError(
-            "texter-webhooks:receiverSecret is not set: "
-            "`pulumi config set --secret texter-webhooks:receiverSecret <random>`"
-        )
-    receiver = LocalReceiver(
-        "receiver", LocalReceiverArgs(base_url=cfg.local_receiver_url, secret=cfg.receiver_secret)
-    )
+    receiver = build_receiver(cfg)
     subscriptions = {
         sub.event: TexterSubscription(
             sub.event,
@@ -36,6 +30,35 @@ def main() -> None:
         )
         for sub in cfg.subscriptions
     }
-    pulumi.export("receiverUrl", receiver.url)
+    pulumi.export("receiverUrl", receiver.url)  # secret: it carries the receiver secret
     pulumi.export("subscriptionIds", {e: s.subscription_id for e, s in subscriptions.items()})
     pulumi.export("subscriptionStatuses", {e: s.live_status for e, s in subscriptions.items()})
+
+
+def build_receiver(cfg: stack_config.StackConfig) -> LocalReceiver | ReceiverService:
+    if cfg.cloudrun is not None:
+        cloud = cfg.cloudrun
+        service = ReceiverService(
+            "receiver",
+            ReceiverServiceArgs(
+                project=cloud.project,
+                region=cloud.region,
+                image=cloud.image,
+                receiver_secret=cfg.receiver_secret,
+                min_instances=cloud.min_instances,
+                max_instances=cloud.max_instances,
+                concurrency=cloud.concurrency,
+                cpu=cloud.cpu,
+                memory=cloud.memory,
+            ),
+        )
+        pulumi.export("receiverTopic", service.topic)
+        return service
+    if cfg.receiver_secret is None:
+        raise stack_config.ConfigError(
+            "texter-webhooks:receiverSecret is not set: "
+            "`pulumi config set --secret texter-webhooks:receiverSecret <random>`"
+        )
+    return LocalReceiver(
+        "receiver", LocalReceiverArgs(base_url=cfg.local_receiver_url, secret=cfg.receiver_secret)
+    )

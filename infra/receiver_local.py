@@ -24,8 +24,11 @@ class LocalReceiver(pulumi.ComponentResource):
         self, name: str, args: LocalReceiverArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("texter-webhooks:receiver:LocalReceiver", name, None, opts)
+        # "new,old" while rotating: the receiver accepts both, the URL carries the first.
         self.url = pulumi.Output.secret(
-            pulumi.Output.from_input(args.secret).apply(lambda s: f"{args.base_url}/hooks/{s}")
+            pulumi.Output.from_input(args.secret).apply(
+                lambda s: f"{args.base_url}/hooks/{s.split(',')[0].strip()}"
+            )
         )
         self.sink = pulumi.Output.from_input("file (see `make status`)")
         self.register_outputs({"url": self.url, "sink": self.sink})
