@@ -80,8 +80,8 @@ class TexterSubscriptionProvider(ResourceProvider):
         # Scenario ids adopted in this run: a forced replacement whose new scenario is the
         # old one must not delete it again when the engine retires the old resource.
         self._adopted: set[str] = set()
-        self._snapshot: ListingSnapshot | None = None
-        self._fresh_snapshot: ListingSnapshot | None = None
+        self._run_start_listing: ListingSnapshot | None = None
+        self._listing: ListingSnapshot | None = None
 
     # Pickled into state: only the class reference matters, never runtime members.
     def __getstate__(self) -> dict[str, Any]:
@@ -111,26 +111,28 @@ class TexterSubscriptionProvider(ResourceProvider):
             self._config_error = str(exc)
 
     @property
-    def snapshot(self) -> ListingSnapshot:
-        """The listing shared by this process's reads and pre-create lookups. Pre-create
-        lookups look for scenarios made by *earlier* runs, so they may use a listing taken
-        before this run's own imports; reads may not (see `_wrote`)."""
+    def run_start_listing(self) -> ListingSnapshot:
+        """One listing for every pre-create lookup of this process. They look for
+        scenarios made by *earlier* runs, so a listing from before this run's own imports
+        serves them all: N creates cost N imports and one list."""
         with self._lock:
-            if self._snapshot is None:
-                self._snapshot = ListingSnapshot(self.client.list_scenarios)
-            return self._snapshot
+            if self._run_start_listing is None:
+                self._run_start_listing = ListingSnapshot(self.client.list_scenarios)
+            return self._run_start_listing
 
     @property
-    def fresh_snapshot(self) -> ListingSnapshot:
+    def listing(self) -> ListingSnapshot:
+        """The listing shared by reads (refresh: N reads, one list); dropped on every write
+        of this process (`_wrote`), so a read never misses what it just changed."""
         with self._lock:
-            if self._fresh_snapshot is None:
-                self._fresh_snapshot = ListingSnapshot(self.client.list_scenarios)
-            return self._fresh_snapshot
+            if self._listing is None:
+                self._listing = ListingSnapshot(self.client.list_scenarios)
+            return self._listing
 
     def _wrote(self) -> None:
         with self._lock:
-            if self._fresh_snapshot is not None:
-                self._fresh_snapshot.invalidate()
+            if self._listing is not None:
+                self._listing.invalidate()
 
     @property
     def client(self) -> TexterClient:
@@ -221,7 +223,7 @@ class TexterSubscriptionProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
-            found = self.fresh_snapshot.find(lambda s: s.get("_id") == id_)
+            found = self.listing.find(lambda s: s.get("_id") == id_)
         except TexterAPIError as exc:
             name = props.get("resource_name", id_)
             raise TexterProviderError(f"{name}: refresh failed: {exc}") from None
@@ -282,12 +284,12 @@ class TexterSubscriptionProvider(ResourceProvider):
     ) -> dict[str, Any] | None:
         """A scenario this resource already owns (an earlier, interrupted create made it)
         or, with adopt, one made by hand under the same name with the same content."""
-        candidates = self._owned(marker, wanted_hash, self.snapshot.scenarios())
+        candidates = self._owned(marker, wanted_hash, self.run_start_listing.scenarios())
         if not candidates and props.get("adopt"):
             name = content.display_name(self._render(props))
             candidates = [
                 s
-                for s in self.snapshot.find(lambda s: scenario_name(s) == name)
+                for s in self.run_start_listing.find(lambda s: scenario_name(s) == name)
                 if content.live_content_hash(s) == wanted_hash
             ]
             if len(candidates) > 1:
