@@ -235,7 +235,7 @@ class ReceiverService(pulumi.ComponentResource):
         if args.receiver_secret is None:
             # special=False: only A-Z a-z 0-9, nothing that needs escaping in a URL path.
             password = pulumi_random.RandomPassword(
-                f"{name}-secret-value", length=GENERATED_SECRET_LENGTH, special=True, opts=child
+                f"{name}-secret-value", length=GENERATED_SECRET_LENGTH, special=False, opts=child
             )
             raw_secret: pulumi.Input[str] = password.result
         else:

@@ -1,0 +1,284 @@
+"""ReceiverService under Pulumi mocks: the resources it asks for, their wiring and IAM."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from infra.receiver_cloudrun import ReceiverServiceError
+from tests.infra.harness import (
+    ACCOUNT,
+    COMPONENT,
+    GENERATED_PASSWORD,
+    IMAGE,
+    PASSWORD,
+    PROJECT,
+    PROJECT_NUMBER,
+    SECRET,
+    SECRET_IAM,
+    SECRET_T,
+    SECRET_VERSION,
+    SERVICE,
+    SERVICE_IAM,
+    SERVICE_URI,
+    SUBSCRIPTION,
+    SUBSCRIPTION_IAM,
+    TOPIC,
+    TOPIC_IAM,
+    Cloud,
+    Registration,
+    deploy,
+    find_text,
+    unwrap,
+)
+
+PUBSUB_AGENT = f"serviceAccount:service-{PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com"
+
+
+def env_of(service: Registration) -> dict[str, dict]:
+    (container,) = service.plain("template")["containers"]
+    return {env["name"]: env for env in container["envs"]}
+
+
+def test_every_child_exists_once_and_is_parented_to_the_component(cloud: Cloud) -> None:
+    deploy(cloud)
+
+    component = cloud.one(COMPONENT, "receiver")
+    children = [r for r in cloud.registrations if r is not component]
+    assert Counter(r.typ for r in children) == {
+        ACCOUNT: 1,
+        SECRET_T: 1,
+        SECRET_VERSION: 1,
+        SECRET_IAM: 1,
+        TOPIC: 2,  # events and dead letters
+        SUBSCRIPTION: 2,  # on each topic: a topic without one drops what it gets
+        TOPIC_IAM: 2,
+        SUBSCRIPTION_IAM: 1,
+        SERVICE: 1,
+        SERVICE_IAM: 1,
+    }
+    assert len({(r.typ, r.name) for r in children}) == len(children)
+    assert all(r.parent == component.urn for r in children), [
+        (r.typ, r.name) for r in children if r.parent != component.urn
+    ]
+
+
+def test_cloud_run_service_takes_its_settings_from_the_args(cloud: Cloud) -> None:
+    deploy(
+        cloud,
+        region="us-central1",
+        min_instances=1,
+        max_instances=7,
+        concurrency=25,
+        cpu="2",
+        memory="1Gi",
+        log_level="debug",
+        max_body_bytes=65536,
+    )
+
+    service = cloud.one(SERVICE)
+    template = service.plain("template")
+    (container,) = template["containers"]
+    assert service.plain("deletionProtection") is False
+    assert service.plain("ingress") == "INGRESS_TRAFFIC_ALL"
+    assert service.plain("location") == "us-central1"
+    assert service.plain("project") == PROJECT
+    assert template["scaling"] == {"minInstanceCount": 1, "maxInstanceCount": 7}
+    assert template["maxInstanceRequestConcurrency"] == 25
+    assert container["resources"]["limits"] == {"cpu": "2", "memory": "1Gi"}
+    assert container["image"] == IMAGE
+    assert container["ports"] == {"containerPort": 8080}
+    assert container["startupProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    account = cloud.one(ACCOUNT)
+    assert template["serviceAccount"] == account.outputs["email"]
+    env = env_of(service)
+    assert env["RECEIVER_LOG_LEVEL"]["value"] == "DEBUG"
+    assert env["RECEIVER_MAX_BODY_BYTES"]["value"] == "65536"
+    assert "RECEIVER_DEDUP_WINDOW_SECONDS" not in env
+
+
+def test_receiver_sink_names_the_events_topic(cloud: Cloud) -> None:
+    receiver = deploy(cloud)
+
+    publisher = next(r for r in cloud.of_type(TOPIC_IAM) if r.name == "receiver-events-publisher")
+    events = cloud.one(TOPIC, "receiver-events")
+    topic_name = events.outputs["name"]
+    assert publisher.plain("topic") == topic_name
+    sink = f"pubsub:projects/{PROJECT}/topics/{topic_name}"
+    assert env_of(cloud.one(SERVICE))["RECEIVER_SINK"]["value"] == sink
+    assert cloud.resolve(receiver.sink).value == sink
+    assert cloud.resolve(receiver.topic).value == f"projects/{PROJECT}/topics/{topic_name}"
+
+
+def test_receiver_secret_comes_from_secret_manager_never_a_plain_value(cloud: Cloud) -> None:
+    deploy(cloud)
+
+    secret_env = env_of(cloud.one(SERVICE))["RECEIVER_SECRET"]
+    assert "value" not in secret_env
+    ref = secret_env["valueSource"]["secretKeyRef"]
+    assert ref["secret"] == cloud.one(SECRET_T).outputs["secretId"]
+    # Pinned to the version this deployment wrote, so a new secret rolls a new revision.
+    assert ref["version"] == cloud.one(SECRET_VERSION).outputs["version"]
+
+
+def test_service_waits_for_its_grants_before_the_first_revision(cloud: Cloud) -> None:
+    deploy(cloud)
+
+    service = cloud.one(SERVICE)
+    accessor = cloud.one(SECRET_IAM)
+    publisher = cloud.one(TOPIC_IAM, "receiver-events-publisher")
+    assert {accessor.urn, publisher.urn} <= service.dependencies
+
+
+def test_service_account_gets_publisher_on_the_events_topic_and_nothing_else(
+    cloud: Cloud,
+) -> None:
+    deploy(cloud)
+
+    member = cloud.one(ACCOUNT).outputs["member"]
+    granted = [r for r in cloud.registrations if r.plain("member") == member]
+    assert sorted((r.typ, r.plain("role")) for r in granted) == sorted(
+        [
+            (SECRET_IAM, "roles/secretmanager.secretAccessor"),
+            (TOPIC_IAM, "roles/pubsub.publisher"),
+        ]
+    )
+    publisher = next(r for r in granted if r.typ == TOPIC_IAM)
+    assert publisher.plain("topic") == cloud.one(TOPIC, "receiver-events").outputs["name"]
+    # No project-wide grant of any kind: every IAM resource is scoped to one resource.
+    assert not [r for r in cloud.registrations if r.typ.startswith("gcp:projects/")]
+
+
+def test_secret_accessor_is_scoped_to_the_receiver_secret(cloud: Cloud) -> None:
+    deploy(cloud)
+
+    secret = cloud.one(SECRET_T)
+    accessor = cloud.one(SECRET_IAM)
+    assert accessor.plain("secretId") == f"projects/{PROJECT}/secrets/{secret.outputs['secretId']}"
+    assert secret.urn in accessor.dependencies
+
+
+def test_only_this_service_is_public(cloud: Cloud) -> None:
+    receiver = deploy(cloud)
+
+    invoker = cloud.one(SERVICE_IAM)
+    service = cloud.one(SERVICE)
+    assert invoker.plain("member") == "allUsers"
+    assert invoker.plain("role") == "roles/run.invoker"
+    assert invoker.plain("name") == service.outputs["name"]
+    assert invoker.plain("location") == service.plain("location")
+    assert cloud.resolve(receiver.service_name).value == service.outputs["name"]
+    public = [r for r in cloud.registrations if "allUsers" in str(unwrap(r.inputs))]
+    assert public == [invoker]
+
+
+def test_dead_letters_go_to_their_own_topic_with_the_pubsub_agent_allowed(cloud: Cloud) -> None:
+    receiver = deploy(cloud)
+
+    events = cloud.one(TOPIC, "receiver-events")
+    dead = cloud.one(TOPIC, "receiver-dead-letter")
+    events_id = f"projects/{PROJECT}/topics/{events.outputs['name']}"
+    dead_id = f"projects/{PROJECT}/topics/{dead.outputs['name']}"
+    subscription = cloud.one(SUBSCRIPTION, "receiver-events-sub")
+    assert subscription.plain("topic") == events_id
+    assert subscription.plain("deadLetterPolicy") == {
+        "deadLetterTopic": dead_id,
+        "maxDeliveryAttempts": 10,
+    }
+    assert cloud.one(SUBSCRIPTION, "receiver-dead-letter-sub").plain("topic") == dead_id
+    assert cloud.resolve(receiver.dead_letter_topic).value == dead_id
+
+    agent_grants = [r for r in cloud.registrations if r.plain("member") == PUBSUB_AGENT]
+    assert sorted(
+        (r.typ, r.plain("role"), r.plain("topic") or r.plain("subscription")) for r in agent_grants
+    ) == [
+        (SUBSCRIPTION_IAM, "roles/pubsub.subscriber", subscription.outputs["name"]),
+        (TOPIC_IAM, "roles/pubsub.publisher", dead.outputs["name"]),
+    ]
+    lookups = [c for c in cloud.mocks.calls if c.token == "gcp:organizations/getProject:getProject"]
+    assert [c.args.get("projectId") for c in lookups] == [PROJECT]
+
+
+def test_a_given_project_number_skips_the_lookup(cloud: Cloud) -> None:
+    deploy(cloud, project_number="555")
+
+    assert not cloud.mocks.calls
+    members = {r.plain("member") for r in cloud.of_type(TOPIC_IAM)}
+    assert "serviceAccount:service-555@gcp-sa-pubsub.iam.gserviceaccount.com" in members
+
+
+def test_a_missing_project_number_is_a_clear_error(cloud: Cloud) -> None:
+    cloud.mocks.project_number = None
+    with pytest.raises(ReceiverServiceError, match="project_number"):
+        deploy(cloud)
+
+
+def test_url_is_the_service_uri_and_the_secret_and_is_secret(cloud: Cloud) -> None:
+    receiver = deploy(cloud)
+
+    url = cloud.resolve(receiver.url)
+    assert url.value == f"{SERVICE_URI}/hooks/{SECRET}"
+    assert url.secret
+
+
+def test_outputs_name_the_account_and_service(cloud: Cloud) -> None:
+    receiver = deploy(cloud)
+
+    assert (
+        cloud.resolve(receiver.service_account_email).value == cloud.one(ACCOUNT).outputs["email"]
+    )
+    assert cloud.resolve(receiver.image).value == IMAGE
+
+
+@pytest.mark.parametrize("plain_secret", [False, True], ids=["secret-output", "plain-string"])
+def test_plaintext_secret_reaches_only_secret_manager(cloud: Cloud, plain_secret: bool) -> None:
+    receiver = deploy(cloud, plain_secret=plain_secret)
+
+    found = [
+        (r.typ, path, in_secret)
+        for r in cloud.registrations
+        for path, in_secret in find_text(r.inputs, SECRET)
+    ]
+    # Only where Secret Manager needs it, and marked secret even if given as a plain str.
+    assert found == [(SECRET_VERSION, "secretData", True)]
+    assert cloud.resolve(receiver.url).secret
+
+
+def test_rotation_puts_the_first_secret_in_the_url_and_both_in_secret_manager(
+    cloud: Cloud,
+) -> None:
+    new, old = "N3w-secret-0123456789", "0ld-secret-0123456789"
+    receiver = deploy(cloud, secret=f"{new},{old}")
+
+    assert cloud.resolve(receiver.url).value == f"{SERVICE_URI}/hooks/{new}"
+    assert cloud.one(SECRET_VERSION).plain("secretData") == f"{new},{old}"
+
+
+def test_a_secret_the_receiver_would_refuse_fails_without_echoing_it(cloud: Cloud) -> None:
+    with pytest.raises(ReceiverServiceError, match="16 to 256 characters") as error:
+        deploy(cloud, secret="has/slash-0123456789")
+    assert "has/slash" not in str(error.value)
+    assert not cloud.of_type(SECRET_VERSION)
+
+
+def test_without_a_secret_one_is_generated_and_used(cloud: Cloud) -> None:
+    receiver = deploy(cloud, secret=None)
+
+    password = cloud.one(PASSWORD)
+    assert password.parent == cloud.one(COMPONENT).urn
+    assert password.plain("length") == 40
+    assert password.plain("special") is False
+    version = cloud.one(SECRET_VERSION)
+    assert version.plain("secretData") == GENERATED_PASSWORD
+    assert list(find_text(version.inputs, GENERATED_PASSWORD)) == [("secretData", True)]
+    url = cloud.resolve(receiver.url)
+    assert url.value == f"{SERVICE_URI}/hooks/{GENERATED_PASSWORD}"
+    assert url.secret
+
+
+def test_a_given_secret_generates_nothing(cloud: Cloud) -> None:
+    deploy(cloud)
+
+    assert not cloud.of_type(PASSWORD)

@@ -1,0 +1,55 @@
+"""The program's wiring: TexterSubscriptions told the Cloud Run receiver's URL."""
+
+from __future__ import annotations
+
+import pulumi
+
+from infra.receiver_cloudrun import ReceiverService, ReceiverServiceArgs
+from infra.texter import TexterSubscription, TexterSubscriptionArgs
+from tests.infra.harness import (
+    IMAGE,
+    PROJECT,
+    REGION,
+    SECRET,
+    SERVICE,
+    SERVICE_IAM,
+    SERVICE_URI,
+    Cloud,
+    find_text,
+)
+
+# What a TexterSubscription (a dynamic resource) registers as under mocks.
+DYNAMIC = "pulumi-python:dynamic:Resource"
+EVENTS = ("chatAssigned", "chatResolved")
+
+
+def test_subscriptions_get_the_receiver_url_still_secret(cloud: Cloud) -> None:
+    def program() -> ReceiverService:
+        # As infra/program.py does it: one receiver, one subscription per event.
+        receiver = ReceiverService(
+            "receiver",
+            ReceiverServiceArgs(
+                project=PROJECT,
+                region=REGION,
+                image=IMAGE,
+                receiver_secret=pulumi.Output.secret(SECRET),
+            ),
+        )
+        for event in EVENTS:
+            TexterSubscription(event, TexterSubscriptionArgs(url=receiver.url, event=event))
+        return receiver
+
+    receiver = cloud.run(program)
+
+    expected = f"{SERVICE_URI}/hooks/{SECRET}"
+    assert cloud.resolve(receiver.url).value == expected
+    service, invoker = cloud.one(SERVICE), cloud.one(SERVICE_IAM)
+    subscriptions = cloud.of_type(DYNAMIC)
+    assert sorted(r.name for r in subscriptions) == sorted(EVENTS)
+    for subscription in subscriptions:
+        assert subscription.plain("event") == subscription.name
+        assert subscription.plain("url") == expected
+        # Secret on its way into the subscription's state, not only as our Output.
+        assert list(find_text(subscription.inputs["url"], SECRET)) == [("", True)]
+        # Texter learns the URL only once the service exists and is public.
+        assert {service.urn, invoker.urn} <= subscription.dependencies
