@@ -52,7 +52,9 @@ status: venv  ## show what the local stack runs
 verify: venv  ## live status and recent deliveries of the local stack's subscriptions
 	@$(PY) -m tooling.verify
 
-bench: tools  ## run the benchmarks (see README)
+bench: tools  ## run the benchmarks (see README); installs wrk when missing
+	@command -v wrk >/dev/null || { echo "installing wrk (Debian package)"; \
+	  apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }
 	@$(PY) -m bench
 
 clean:  ## remove the venv and local state (the engine cache is kept)

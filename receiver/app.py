@@ -1,8 +1,8 @@
 """The receiver as an ASGI app: routing, the checks on a delivery, its hand-off, its log line.
 
-Plain ASGI rather than a framework: the request path is short and fixed, and the benchmark
-(bench/receiver) showed a framework's routing and Request/Response objects costing more than
-the whole of the receiver's own work.
+Plain ASGI rather than a framework: the request path is short and fixed, and in the benchmark
+(bench/receiver) Starlette's routing and Request/Response objects alone cost ~50 us of CPU per
+request, where all of the receiver's own work costs ~120 us.
 """
 
 from __future__ import annotations

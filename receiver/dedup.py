@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 # Bounds the memory a burst can take; at ~200 bytes an entry this is ~20 MB.
@@ -26,8 +27,9 @@ class Deduplicator:
         self._window = window_seconds
         self._max_entries = max_entries
         self._clock = clock
-        # Insertion order is completion order, so the oldest entries are always first.
-        self._stored_at: dict[str, float] = {}
+        # Kept in completion order, so the oldest entries are always first. An OrderedDict, as
+        # a dict whose front keeps being deleted makes each look at its first key O(deletions).
+        self._stored_at: OrderedDict[str, float] = OrderedDict()
         # Per key being handed off: the copies waiting for its outcome (True if stored).
         self._in_flight: dict[str, list[asyncio.Future[bool]]] = {}
 
@@ -73,12 +75,12 @@ class Deduplicator:
         if self._window <= 0:
             return
         now = self._clock()
-        self._stored_at.pop(key, None)
-        self._stored_at[key] = now
-        horizon = now - self._window
         entries = self._stored_at
+        entries[key] = now
+        entries.move_to_end(key)
+        horizon = now - self._window
         while entries:
             oldest = next(iter(entries))
             if entries[oldest] > horizon and len(entries) <= self._max_entries:
                 break
-            del entries[oldest]
+            entries.popitem(last=False)

@@ -18,6 +18,8 @@ DEFAULT_LOG_LEVEL = "INFO"
 DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 8
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# The one in use and the one being rotated in (or out).
+MAX_SECRETS = 2
 # Secrets travel in the URL path, so only characters that never need percent-encoding.
 _SECRET_RE = re.compile(r"[A-Za-z0-9._~-]{16,256}")
 _TOPIC_RE = re.compile(
@@ -91,6 +93,8 @@ def _secrets(environ: Mapping[str, str]) -> tuple[bytes, ...]:
     if not raw.strip():
         raise SettingsError(name, "is required (one secret, or two separated by a comma)")
     parts = [part.strip() for part in raw.split(",")]
+    if len(parts) > MAX_SECRETS:
+        raise SettingsError(name, "holds more than two secrets (one, or two while rotating)")
     for position, part in enumerate(parts, start=1):
         if not _SECRET_RE.fullmatch(part):
             raise SettingsError(

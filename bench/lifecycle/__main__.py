@@ -124,11 +124,11 @@ def noop_preview(count: int) -> float:
         return timed(stack.preview)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.lifecycle")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--count", type=int, default=50)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     calls = api_calls()
     up_net, script, preview_20, preview_1 = [], [], [], []

@@ -1,4 +1,4 @@
-"""Exploratory: the receiver as an app object for granian (`granian ... bench.receiver.granian_app:app`).
+"""Exploratory: the receiver as an app object for granian (`granian ... granian_app:app`).
 
 Granian imports the app in its worker process, so this reads the environment the way
 `python -m receiver` does.

@@ -93,6 +93,7 @@ def table(summaries: dict[str, Summary], checked: list[dict[str, object]]) -> st
         f"{'cold ms':>9}{'x bare':>8}{'RSS MB':>8}{'CPU us/req':>11}{'errors':>8}"
     ]
     for s in summaries.values():
+
         def ratio(metric: str, s: Summary = s) -> str:
             return f"{getattr(s, metric) / getattr(bare, metric):.2f}" if bare else "-"
 
@@ -108,8 +109,13 @@ def table(summaries: dict[str, Summary], checked: list[dict[str, object]]) -> st
     return "\n".join(lines)
 
 
-def write_json(path: Path, settings: dict[str, object], runs: list[Run],
-               summaries: dict[str, Summary], checked: list[dict[str, object]]) -> None:
+def write_json(
+    path: Path,
+    settings: dict[str, object],
+    runs: list[Run],
+    summaries: dict[str, Summary],
+    checked: list[dict[str, object]],
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         json.dumps(

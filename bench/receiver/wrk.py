@@ -29,15 +29,22 @@ def require_wrk() -> str:
     return wrk
 
 
-def run_wrk(
-    *, url: str, script: Path, seconds: int, connections: int, core: int
-) -> Load:
+def run_wrk(*, url: str, script: Path, seconds: int, connections: int, core: int) -> Load:
     completed = subprocess.run(
         [
-            "taskset", "-c", str(core), require_wrk(),
-            "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
-            "-s", str(script), url,
-        ],  # fmt: skip
+            "taskset",
+            "-c",
+            str(core),
+            require_wrk(),
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(script),
+            url,
+        ],
         capture_output=True,
         text=True,
         check=True,

@@ -39,10 +39,6 @@ class FileSink:
         # One thread: batches are written in order, and fsync never blocks the event loop.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="file-sink")
 
-    @property
-    def path(self) -> Path:
-        return self._path
-
     async def start(self) -> None:
         pass
 

@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+# What follows the interpreter in the command: the container's CMD must say the same.
+RECEIVER_ARGV = ("-m", "receiver")
 START_TIMEOUT_SECONDS = 20.0
 STOP_TIMEOUT_SECONDS = 15.0
 
@@ -57,7 +59,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def receiver_env(extra: Mapping[str, str] = {}) -> dict[str, str]:  # noqa: B006 - never mutated
+def receiver_env(extra: Mapping[str, str] = {}) -> dict[str, str]:
     """The parent's environment without any receiver setting it may carry, plus `extra`."""
     inherited = {
         key: value
@@ -71,7 +73,7 @@ def start_receiver(
     directory: Path,
     *,
     sink_path: Path | None = None,
-    env: Mapping[str, str] = {},  # noqa: B006 - never mutated
+    env: Mapping[str, str] = {},
     secret: str | None = None,
 ) -> RunningReceiver:
     """Starts `python -m receiver` on 127.0.0.1 and a free port; returns once it answers."""
@@ -90,7 +92,7 @@ def start_receiver(
     }
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "receiver"],
+            [sys.executable, *RECEIVER_ARGV],
             cwd=REPO_ROOT,
             env=receiver_env(settings),
             stdout=log,

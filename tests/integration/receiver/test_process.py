@@ -6,6 +6,7 @@ import json
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -76,9 +77,7 @@ def test_log_lines_are_json_and_hold_no_secret(receiver: RunningReceiver) -> Non
         ("/hooks/{secret}?x=1", 200),
     ],
 )
-def test_path_tricks_over_the_wire(
-    receiver: RunningReceiver, target: str, expected: int
-) -> None:
+def test_path_tricks_over_the_wire(receiver: RunningReceiver, target: str, expected: int) -> None:
     body = json.dumps(ASSIGNED).encode()
     path = target.format(secret=receiver.secret)
     request = (
@@ -113,7 +112,7 @@ def test_a_declared_oversized_body_is_refused_without_being_sent(
 
 
 def test_a_chunked_oversized_body_is_refused(receiver: RunningReceiver) -> None:
-    def chunks() -> object:
+    def chunks() -> Iterator[bytes]:
         for _ in range(2 * 1024):
             yield b" " * 1024
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from typing import Any
 
 import httpx
 import orjson
 import pytest
 
 from receiver.app import ReceiverApp
+from receiver.asgi import Message
+from receiver.logs import FIELDS
 from tests.unit.receiver.conftest import MAX_BODY_BYTES, OLD_SECRET, SECRET
 from tests.unit.receiver.fakes import RawRequest, RecordingSink, call_asgi
 
@@ -18,10 +21,14 @@ pytestmark = pytest.mark.anyio
 
 HOOK = f"/hooks/{SECRET}"
 JSON = {"content-type": "application/json"}
-ASSIGNED = {
+ASSIGNED: dict[str, Any] = {
     "eventName": "chatAssigned",
     "eventData": {"chat": {"_id": "c1", "status": "open"}, "agent": {"email": "a@example.com"}},
 }
+
+
+def fields(record: logging.LogRecord) -> dict[str, Any]:
+    return getattr(record, FIELDS)
 
 
 async def post(client: httpx.AsyncClient, payload: object, path: str = HOOK) -> httpx.Response:
@@ -213,10 +220,16 @@ async def test_a_body_that_is_not_json_is_400(
         ({"eventName": 7, "eventData": {}}, "eventName must be a string, not a number"),
         ({"eventName": "", "eventData": {}}, "eventName must be 1 to 128 characters"),
         ({"eventName": "chatAssigned"}, "eventData must be an object, not null"),
-        ({"eventName": "chatAssigned", "eventData": "x"}, "eventData must be an object, not a string"),
-        ({"eventName": "chatAssigned", "eventData": []}, "eventData must be an object, not an array"),
+        (
+            {"eventName": "chatAssigned", "eventData": "x"},
+            "eventData must be an object, not a string",
+        ),
+        (
+            {"eventName": "chatAssigned", "eventData": []},
+            "eventData must be an object, not an array",
+        ),
     ],
-)  # fmt: skip
+)
 async def test_a_wrong_envelope_is_422_saying_what_is_wrong(
     client: httpx.AsyncClient, sink: RecordingSink, payload: object, problem: str
 ) -> None:
@@ -238,7 +251,7 @@ async def test_an_unknown_event_is_accepted_and_logged_as_unknown(
     [record] = caplog.records
     assert record.levelno == logging.WARNING
     assert "unknown event" in record.getMessage()
-    assert record.json_fields["knownEvent"] is False
+    assert fields(record)["knownEvent"] is False
 
 
 async def test_a_redelivery_is_acknowledged_as_duplicate_without_a_second_hand_off(
@@ -314,29 +327,29 @@ async def test_every_request_logs_one_line_without_the_secret_or_the_payload(
 
     assert len(caplog.records) == 4
     for record in caplog.records:
-        line = json.dumps(record.json_fields) + record.getMessage()
+        line = json.dumps(fields(record)) + record.getMessage()
         assert SECRET not in line
         assert "private-content-1234" not in line
-    accepted = caplog.records[0].json_fields
+    accepted = fields(caplog.records[0])
     assert accepted["httpRequest"]["requestUrl"] == "/hooks/<redacted>"
     assert accepted["httpRequest"]["requestMethod"] == "POST"
     assert accepted["httpRequest"]["status"] == 200
     assert accepted["httpRequest"]["latency"].endswith("s")
     assert accepted["eventName"] == "chatAssigned"
     assert len(accepted["deliveryKey"]) == 64
-    assert caplog.records[2].json_fields["httpRequest"]["requestUrl"] == "/typo/<redacted>"
+    assert fields(caplog.records[2])["httpRequest"]["requestUrl"] == "/typo/<redacted>"
 
 
 async def test_the_lifespan_starts_and_closes_the_sink(
     app: ReceiverApp, sink: RecordingSink
 ) -> None:
-    messages = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    messages: list[Message] = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
     sent: list[str] = []
 
-    async def receive() -> dict[str, str]:
+    async def receive() -> Message:
         return messages.pop(0)
 
-    async def send(message: dict[str, str]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message["type"])
 
     await app({"type": "lifespan"}, receive, send)

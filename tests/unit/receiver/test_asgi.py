@@ -14,7 +14,7 @@ pytestmark = pytest.mark.anyio
     [
         (b"application/json", True),
         (b"application/json; charset=utf-8", True),
-        (b"APPLICATION/JSON ; Charset=\"UTF-8\"", True),
+        (b'APPLICATION/JSON ; Charset="UTF-8"', True),
         (b"application/json;charset=utf8", True),
         (b"application/json; boundary=x", True),
         (None, False),

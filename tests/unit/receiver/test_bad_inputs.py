@@ -22,7 +22,10 @@ BODIES: dict[str, bytes] = {
     "truncated": VALID[: len(VALID) // 2],
     "truncated in a string": b'{"eventName": "chatAss',
     "truncated escape": b'{"eventName": "\\u00',
-    "deeply nested arrays": b'{"eventName":"x","eventData":{"a":' + b"[" * 1500 + b"]" * 1500 + b"}}",
+    "deeply nested arrays": b'{"eventName":"x","eventData":{"a":'
+    + b"[" * 1500
+    + b"]" * 1500
+    + b"}}",
     "nested past serialisation": (
         b'{"eventName":"x","eventData":' + b'{"a":' * 400 + b"1" + b"}" * 400 + b"}"
     ),
@@ -61,9 +64,7 @@ BODIES: dict[str, bytes] = {
     "missing event name": b'{"eventData":{}}',
     "duplicate keys": b'{"eventName":"a","eventName":"b","eventData":{}}',
     "duplicate nested keys": b'{"eventName":"x","eventData":{"a":1,"a":2}}',
-    "just over the limit": b'{"eventName":"x","eventData":{"a":"'
-    + b"y" * MAX_BODY_BYTES
-    + b'"}}',
+    "just over the limit": b'{"eventName":"x","eventData":{"a":"' + b"y" * MAX_BODY_BYTES + b'"}}',
     "control characters": b'{"eventName":"x\x01\x02","eventData":{}}',
     "escaped control characters": b'{"eventName":"x\\u0000\\n","eventData":{}}',
     "big integer": b'{"eventName":"x","eventData":{"a":123456789012345678901234567890}}',

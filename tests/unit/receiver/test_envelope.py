@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 import orjson
 import pytest
@@ -11,10 +12,13 @@ import pytest
 from receiver.delivery import Delivery, utc_timestamp
 from receiver.envelope import InvalidEnvelope, MalformedBody, parse_delivery
 
-ENVELOPE = {
+ENVELOPE: dict[str, Any] = {
     "eventName": "newMessage",
-    "eventData": {"message": {"text": "¿Dónde está mi pedido? 📦", "id": 1}, "chat": {"b": 1, "a": [2, 1]}},
-}  # fmt: skip
+    "eventData": {
+        "message": {"text": "¿Dónde está mi pedido? 📦", "id": 1},
+        "chat": {"b": 1, "a": [2, 1]},
+    },
+}
 
 
 def parse(document: object, **dumps: object) -> Delivery:
@@ -23,9 +27,12 @@ def parse(document: object, **dumps: object) -> Delivery:
 
 def test_the_key_ignores_key_order_and_whitespace() -> None:
     reordered = {
-        "eventData": {"chat": {"a": [2, 1], "b": 1}, "message": {"id": 1, "text": "¿Dónde está mi pedido? 📦"}},
+        "eventData": {
+            "chat": {"a": [2, 1], "b": 1},
+            "message": {"id": 1, "text": "¿Dónde está mi pedido? 📦"},
+        },
         "eventName": "newMessage",
-    }  # fmt: skip
+    }
 
     compact = parse(ENVELOPE, separators=(",", ":"))
     spaced = parse(reordered, indent=4, ensure_ascii=False)

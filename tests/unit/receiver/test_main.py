@@ -56,9 +56,7 @@ def test_a_sink_that_cannot_be_opened_stops_start_up(
 
 
 @pytest.mark.anyio
-async def test_each_sink_kind_is_built(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_each_sink_kind_is_built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The emulator setting makes the real client skip credentials and connect lazily.
     monkeypatch.setenv("PUBSUB_EMULATOR_HOST", "127.0.0.1:9")
 

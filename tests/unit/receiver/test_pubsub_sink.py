@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from concurrent.futures import Future
 
 import pytest
 
@@ -72,7 +73,7 @@ async def test_a_failed_publish_is_unavailable() -> None:
 
 async def test_a_publish_call_that_raises_is_unavailable() -> None:
     class Refusing(FakePublisher):
-        def publish(self, topic: str, data: bytes, /, **attrs: str):  # type: ignore[no-untyped-def]
+        def publish(self, topic: str, data: bytes, /, **attrs: str) -> Future[str]:
             raise ValueError("message too large")
 
     with pytest.raises(SinkUnavailable, match="message too large"):

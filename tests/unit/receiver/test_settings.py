@@ -57,11 +57,12 @@ def test_every_setting_is_read() -> None:
     [
         ("null", NullSinkSpec()),
         ("file:relative/events.jsonl", FileSinkSpec(Path("relative/events.jsonl"))),
-        ("pubsub:projects/my-project/topics/texter-events", PubSubSinkSpec(
-            "projects/my-project/topics/texter-events"
-        )),
+        (
+            "pubsub:projects/my-project/topics/texter-events",
+            PubSubSinkSpec("projects/my-project/topics/texter-events"),
+        ),
     ],
-)  # fmt: skip
+)
 def test_sinks_are_named_by_kind_and_target(value: str, spec: object) -> None:
     assert load_settings({**MINIMAL, "RECEIVER_SINK": value}).sink == spec
 
@@ -74,6 +75,7 @@ def test_sinks_are_named_by_kind_and_target(value: str, spec: object) -> None:
         ({"RECEIVER_SECRET": "short"}, "RECEIVER_SECRET"),
         ({"RECEIVER_SECRET": f"{SECRET},"}, "RECEIVER_SECRET"),
         ({"RECEIVER_SECRET": "has/a/slash/0123456789"}, "RECEIVER_SECRET"),
+        ({"RECEIVER_SECRET": ",".join([SECRET] * 3)}, "RECEIVER_SECRET"),
         ({"RECEIVER_SINK": None}, "RECEIVER_SINK"),
         ({"RECEIVER_SINK": "file:"}, "RECEIVER_SINK"),
         ({"RECEIVER_SINK": "s3:bucket"}, "RECEIVER_SINK"),
@@ -94,8 +96,8 @@ def test_sinks_are_named_by_kind_and_target(value: str, spec: object) -> None:
     ],
 )
 def test_a_missing_or_malformed_setting_is_named(changes: dict[str, str | None], name: str) -> None:
-    environ = {**MINIMAL, **changes}
-    environ = {key: value for key, value in environ.items() if value is not None}
+    merged = {**MINIMAL, **changes}
+    environ = {key: value for key, value in merged.items() if value is not None}
 
     with pytest.raises(SettingsError) as raised:
         load_settings(environ)
