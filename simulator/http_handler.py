@@ -66,6 +66,9 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
 
 class SimulatorRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like a real API front end
+    # Headers and body go out in separate writes: with Nagle's algorithm on, the body
+    # waits for the client's delayed ACK (40 ms on Linux) — latency no real API adds.
+    disable_nagle_algorithm = True
     server_version = "texter-simulator"
     sys_version = ""
     timeout = 60  # idle keep-alive connections do not hold a thread forever

@@ -4,7 +4,8 @@
 
 1. Texter API calls of a no-op preview and up, and of a refresh, with 20 subscriptions.
 2. `up` creating N subscriptions at 50 ms simulated API latency, minus an empty `up`,
-   against a plain script importing the same N bodies with 10 threads.
+   against a plain script importing the same N bodies with 10 threads; and the engine's
+   floor: N trivial dynamic resources that call no API, minus an empty `up`.
 3. No-op preview with 20 subscriptions against 1.
 Runs of the candidate and its baseline alternate, side by side; medians are reported.
 Results: a table on stdout and bench/results/lifecycle.json.
@@ -29,6 +30,7 @@ from infra.texter.client import RetryPolicy, TexterClient
 from simulator.config import SimulatorConfig
 from simulator.scopes import ALL_SCOPES
 from simulator.server import SimulatorServer
+from tooling.engine_probe import Note
 from tooling.sandbox import SubscriptionStack, receiver_url, throwaway_engine
 
 TOKEN = "bench-token"
@@ -94,6 +96,23 @@ def up_from_empty(count: int) -> tuple[float, float]:
     return empty, full
 
 
+def engine_floor(count: int) -> float:
+    """What the engine alone costs for `count` dynamic resources that call no API (the
+    probe Note of tooling.engine_probe), net of an empty up: the floor under any provider."""
+    timings = []
+    for n in (0, count):
+        with tempfile.TemporaryDirectory() as root:
+            engine = throwaway_engine(Path(root))
+
+            def program(n: int = n, root: str = root) -> None:
+                for index in range(n):
+                    Note(f"note{index}", text="x", store=f"{root}/note{index}.json")
+
+            stack = engine.stack("floor", program)
+            timings.append(timed(lambda stack=stack: stack.up()))
+    return timings[1] - timings[0]
+
+
 def script_import(count: int) -> float:
     """The baseline: import the same bodies with 10 threads, no engine."""
     with sandbox(latency_ms=50) as stack:
@@ -131,10 +150,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     calls = api_calls()
-    up_net, script, preview_20, preview_1 = [], [], [], []
+    up_net, floor, script, preview_20, preview_1 = [], [], [], [], []
     for _ in range(args.runs):  # interleaved: candidate and baseline share conditions
         empty, full = up_from_empty(args.count)
         up_net.append(full - empty)
+        floor.append(engine_floor(args.count))
         script.append(script_import(args.count))
         preview_20.append(noop_preview(20))
         preview_1.append(noop_preview(1))
@@ -143,6 +163,7 @@ def main(argv: list[str] | None = None) -> None:
     results = {
         "api_calls_20_subscriptions": calls,
         "up_create_seconds_net_of_empty_up": med(up_net),
+        "engine_floor_seconds_trivial_dynamic_resources": med(floor),
         "script_import_seconds_10_threads": med(script),
         "up_vs_script_ratio": med(up_net) / med(script),
         "noop_preview_seconds_20": med(preview_20),
@@ -152,6 +173,7 @@ def main(argv: list[str] | None = None) -> None:
         "count": args.count,
         "raw": {
             "up_net": up_net,
+            "floor": floor,
             "script": script,
             "preview_20": preview_20,
             "preview_1": preview_1,
@@ -164,6 +186,10 @@ def main(argv: list[str] | None = None) -> None:
         f"up creating {args.count} at 50 ms latency, net of an empty up: {med(up_net):.2f} s;"
         f" script with 10 threads: {med(script):.2f} s;"
         f" ratio {results['up_vs_script_ratio']:.2f} (goal <= 1.5)"
+    )
+    print(
+        f"engine floor: {args.count} dynamic resources calling no API, net of an empty up:"
+        f" {med(floor):.2f} s (the Python dynamic-provider server has 4 worker threads)"
     )
     print(
         f"no-op preview: 20 subscriptions {med(preview_20):.2f} s, 1 subscription"
