@@ -109,7 +109,7 @@ def engine_floor(count: int) -> float:
                     Note(f"note{index}", text="x", store=f"{root}/note{index}.json")
 
             stack = engine.stack("floor", program)
-            timings.append(timed(lambda stack=stack: stack.up()))
+            timings.append(timed(stack.up))
     return timings[1] - timings[0]
 
 
