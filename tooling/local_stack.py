@@ -169,6 +169,13 @@ def texter_token() -> str:
     return _secret("texter-token")
 
 
+def start_simulator() -> None:
+    """The Texter simulator on its fixed port, its state kept across restarts."""
+    argv = [sys.executable, "-m", "simulator", "--host", "127.0.0.1"]
+    argv += ["--port", str(SIMULATOR.port), "--state", str(LOCAL / "simulator.json")]
+    SIMULATOR.start([*argv, "--token", texter_token()], {})
+
+
 def sink_path() -> Path:
     return LOCAL / "events.jsonl"
 
@@ -222,22 +229,7 @@ def up() -> None:
     receiver_secret = _secret("receiver-secret")
 
     step("starting the Texter simulator")
-    SIMULATOR.start(
-        [
-            sys.executable,
-            "-m",
-            "simulator",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(SIMULATOR.port),
-            "--state",
-            str(LOCAL / "simulator.json"),
-            "--token",
-            token,
-        ],
-        {},
-    )
+    start_simulator()
     step("starting the receiver")
     RECEIVER.start(
         [sys.executable, "-m", "receiver"],
@@ -334,22 +326,7 @@ def down() -> None:
 
         if SIMULATOR.pid() is None:
             step("starting the Texter simulator (destroy talks to it)")
-            SIMULATOR.start(
-                [
-                    sys.executable,
-                    "-m",
-                    "simulator",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(SIMULATOR.port),
-                    "--state",
-                    str(LOCAL / "simulator.json"),
-                    "--token",
-                    _secret("texter-token"),
-                ],
-                {},
-            )
+            start_simulator()
         with _handled():
             stack = engine().stack(STACK, program)
             stack.destroy(on_output=_indent, show_secrets=False, color="never")
