@@ -1,7 +1,6 @@
 """Access to the Texter import templates used by the simulator tests.
 
-EVENTS_DIR is the one place naming where they come from: point it at the project's own copy
-(infra/texter/events/) once that exists.
+EVENTS_DIR is the one place naming where they come from: the project's own copy.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-EVENTS_DIR = Path("/work/shared/texter-api/events")
+EVENTS_DIR = Path(__file__).resolve().parents[3] / "infra" / "texter" / "events"
 
 # Template-specific placeholders (events/INDEX.md) and values that make them valid.
 EXTRA_PLACEHOLDERS = {"{{word1}}": "help", "{{word2}}": "support", "{{targetLabelId}}": "billing"}
