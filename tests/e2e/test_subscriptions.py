@@ -187,7 +187,7 @@ def test_a_failure_half_way_leaves_consistent_state_and_the_rerun_converges(
     subs.subscriptions = {"a": {"event": "chatAssigned"}, "b": {"event": "chatResolved"}}
     subs.up()
     subs.subscriptions["c"] = {"event": "chatPending"}
-    subs.sim.add_fault("import", "500", count=100)  # Texter is down for imports
+    subs.sim.add_fault("import", "500", count=1_000_000)  # Texter is down for imports
     with pytest.raises(auto.CommandError, match=r"c \(chatPending\): Texter import failed"):
         subs.up()
     assert set(subs.state_resources()) == {"a", "b"}

@@ -133,7 +133,7 @@ def test_a_storm_past_the_deadline_fails_with_a_typed_error(texter_sim: Simulato
     client = TexterClient(
         texter_sim.base_url, TEXTER_TOKEN, policy=RetryPolicy(deadline=0.5, backoff_initial=0.05)
     )
-    texter_sim.add_fault("list", "500", count=1000)
+    texter_sim.add_fault("list", "500", count=1_000_000)
     with pytest.raises(errors.UnavailableError, match="Texter list failed") as caught:
         client.list_scenarios()
     assert caught.value.status == 500

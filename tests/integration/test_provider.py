@@ -203,7 +203,7 @@ def test_a_forced_replacement_never_deletes_the_scenario_it_adopted(provider, te
 
 
 def test_api_errors_name_the_resource_and_never_the_token(provider, texter_sim) -> None:
-    texter_sim.add_fault("*", "500", count=100)
+    texter_sim.add_fault("*", "500", count=1_000_000)
     with pytest.raises(TexterProviderError, match=r"^chatAssigned \(chatAssigned\): Texter") as e:
         provider.create(checked(provider, inputs()))
     assert TEXTER_TOKEN not in str(e.value)
