@@ -49,6 +49,20 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
         self.server_name = str(host)
         self.server_port = int(port)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (its read timeout, a dropped connection) is an expected
+        # event here, not a server error: say so in one line instead of a traceback.
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            if self.sim.config.log_requests:
+                print(
+                    f"- client {client_address[0]} went away ({type(error).__name__})",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            return
+        super().handle_error(request, client_address)
+
     def track(self, connection: socket.socket, open_: bool) -> None:
         with self._connections_lock:
             if open_:
