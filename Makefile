@@ -34,7 +34,7 @@ lint: venv  ## ruff (lint + format check) and mypy
 	$(VENV)/bin/mypy
 
 test: tools lint  ## lint, types and every test (unit, integration, infra, e2e)
-	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
+	@status=0; $(PY) -m pytest $(PYTEST_ARGS) || status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "error: pytest collected no tests"; fi; exit $$status
 
 unit: venv  ## the fast tests only (no engine)

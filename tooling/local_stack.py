@@ -28,6 +28,7 @@ import yaml
 from pulumi import automation as auto
 from pulumi.automation import ConfigValue
 
+from infra.texter.body import redact_urls
 from tooling.engine import (
     REPO_ROOT,
     Engine,
@@ -287,7 +288,7 @@ def fire_samples(events: list[str]) -> dict[str, str]:
         fired[event] = (
             ", ".join(
                 f"run: HTTP {run.get('status')}"
-                + (f" ({run['error']})" if run.get("error") else "")
+                + (f" ({redact_urls(str(run['error']))})" if run.get("error") else "")
                 for run in runs
             )
             or "no active scenario"

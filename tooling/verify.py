@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from infra.texter.body import redact_urls
 from infra.texter.client import TexterClient, scenario_status
 from infra.texter.errors import NotFoundError, TexterAPIError
 from tooling.engine import Engine
@@ -48,7 +49,7 @@ class Report:
 def run_error(run: dict[str, Any]) -> str:
     for step in run.get("steps", []):
         if step.get("error"):
-            return str(step["error"])
+            return redact_urls(str(step["error"]))
         status = (step.get("output") or {}).get("status")
         if step.get("type") == "action" and status:
             return f"HTTP {status}"

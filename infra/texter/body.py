@@ -70,6 +70,16 @@ def mask_url(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}{port}/***"
 
 
+_URL_IN_TEXT = re.compile(r"(https?://[^\s/'\"]+)/[^\s'\"]*")
+_PATH_IN_TEXT = re.compile(r"(/hooks/)[^\s'\"]+")
+
+
+def redact_urls(text: str) -> str:
+    """Text (an error from Texter or requests) with every URL path masked: a receiver URL
+    carries its secret in the path, and error messages like to quote it."""
+    return _PATH_IN_TEXT.sub(r"\1***", _URL_IN_TEXT.sub(r"\1/***", text))
+
+
 def spec_template(spec: BodySpec) -> tuple[dict[str, Any], EventSpec | None]:
     """The starting template: a catalog event's, or the user's own full body."""
     if spec.template is not None:
@@ -164,6 +174,16 @@ def _checked_custom_template(template: Mapping[str, Any]) -> dict[str, Any]:
         raise TemplateError(
             f"every request action's url in a template must be {placeholder}: "
             "the receiver URL is filled in by the resource",
+            field="template",
+        )
+    # Anywhere else the URL (and its secret) would land unmasked in outputs and previews.
+    elsewhere = copy.deepcopy(body)
+    for action in elsewhere["data"]["actions"]:
+        if isinstance(action, dict) and action.get("name") == "request":
+            action["params"]["url"] = ""
+    if URL_PLACEHOLDER in set(_placeholders_in(elsewhere)):
+        raise TemplateError(
+            f"{placeholder} may only be a request action's url, not elsewhere in a template",
             field="template",
         )
     return body

@@ -13,13 +13,13 @@ connection is safe to retry: the request was not processed.
 
 from __future__ import annotations
 
+import datetime
 import email.utils
-import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -30,6 +30,7 @@ from infra.texter.errors import (
     AuthError,
     ConflictError,
     ForbiddenError,
+    IncompleteListingError,
     NotFoundError,
     RateLimitedError,
     TexterAPIError,
@@ -37,7 +38,6 @@ from infra.texter.errors import (
     ValidationError,
 )
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # The contract documents import and list only. The other paths are the project's best
@@ -125,11 +125,14 @@ class TexterClient:
         params = {"includeSystem": "true"} if include_system else None
         page = self._call("list", params=params)
         scenarios: list[dict[str, Any]] = page.get("scenarios", [])
-        if page.get("total", len(scenarios)) > len(scenarios):
-            log.warning(
-                "Texter listed %d of %s scenarios; paging is undocumented",
-                len(scenarios),
-                page.get("total"),
+        total = page.get("total", len(scenarios))
+        if isinstance(total, int) and total > len(scenarios):
+            # Paging is undocumented. A partial list would make present scenarios look
+            # deleted (refresh drops them, up duplicates them): refuse it.
+            raise IncompleteListingError(
+                "list",
+                f"Texter listed {len(scenarios)} of {total} scenarios and paging is "
+                "undocumented; nothing is assumed missing",
             )
         return scenarios
 
@@ -181,7 +184,10 @@ class TexterClient:
         started = time.monotonic()
 
         def attempt() -> Any:
-            return self._attempt(operation, method, url, json_body, params)
+            # The last attempt may not run past the deadline on a full read timeout.
+            remaining = self.policy.deadline - (time.monotonic() - started)
+            read_timeout = min(self.policy.read_timeout, max(remaining, 0.1))
+            return self._attempt(operation, method, url, json_body, params, read_timeout)
 
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(_Retry),
@@ -201,6 +207,7 @@ class TexterClient:
         url: str,
         json_body: Mapping[str, Any] | None,
         params: Mapping[str, str] | None,
+        read_timeout: float,
     ) -> Any:
         idempotent = operation in _IDEMPOTENT
         try:
@@ -210,26 +217,28 @@ class TexterClient:
                 json=json_body,
                 params=params,
                 headers={"Authorization": f"Bearer {self.__token}"},
-                timeout=(self.policy.connect_timeout, self.policy.read_timeout),
+                timeout=(self.policy.connect_timeout, read_timeout),
             )
         except requests.ConnectionError as exc:
             # A refused connection never reached Texter; anything later may have.
             refused = isinstance(exc, requests.ConnectTimeout) or _refused(exc)
-            error_type: type[UnavailableError] = (
-                UnavailableError if refused or idempotent else AmbiguousWriteError
-            )
             host = urlsplit(url).netloc
-            error = error_type(operation, f"connection to {host} failed ({type(exc).__name__})")
-            if error_type is AmbiguousWriteError:
-                raise error from None
-            raise _Retry(error) from None
-        except requests.Timeout:
-            error = (UnavailableError if idempotent else AmbiguousWriteError)(
-                operation, f"no answer within {self.policy.read_timeout:g}s"
+            _transport_failure(
+                operation,
+                f"connection to {host} failed ({type(exc).__name__})",
+                safe_to_resend=refused or idempotent,
             )
-            if isinstance(error, AmbiguousWriteError):
-                raise error from None
-            raise _Retry(error) from None
+        except requests.Timeout:
+            _transport_failure(
+                operation, f"no answer within {read_timeout:g}s", safe_to_resend=idempotent
+            )
+        except requests.RequestException as exc:
+            # e.g. the connection dropped mid-answer: sent, and maybe processed.
+            _transport_failure(
+                operation,
+                f"the answer was cut off ({type(exc).__name__})",
+                safe_to_resend=idempotent,
+            )
 
         status = response.status_code
         if 200 <= status < 300:
@@ -263,6 +272,13 @@ class TexterClient:
             status=status,
             detail=_excerpt(response),
         )
+
+
+def _transport_failure(operation: str, message: str, *, safe_to_resend: bool) -> NoReturn:
+    """No usable answer: retry when sending again is harmless, else report an unknown outcome."""
+    if safe_to_resend:
+        raise _Retry(UnavailableError(operation, message))
+    raise AmbiguousWriteError(operation, message)
 
 
 def scenario_status(scenario: Mapping[str, Any]) -> str:
@@ -317,14 +333,21 @@ def _excerpt(response: requests.Response) -> str:
 
 
 def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
+    """Seconds to wait as `Retry-After` says (seconds or an HTTP date); None if unreadable."""
+    value = (response.headers.get("Retry-After") or "").strip()
     if not value:
         return None
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
         when = email.utils.parsedate_to_datetime(value)
-        return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # "-0000": UTC by RFC 5322
+        when = when.replace(tzinfo=datetime.UTC)
+    return max(0.0, when.timestamp() - time.time())
 
 
 def _wait_for(policy: RetryPolicy) -> Callable[[tenacity.RetryCallState], float]:

@@ -64,3 +64,7 @@ class AmbiguousWriteError(UnavailableError):
 
     The write may have happened: the caller must look before writing again.
     """
+
+
+class IncompleteListingError(TexterAPIError):
+    """The list answered fewer scenarios than its `total`: absence cannot be concluded."""

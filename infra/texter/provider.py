@@ -31,7 +31,15 @@ from pulumi.dynamic import (
 from pulumi.runtime import rpc
 
 from infra.texter import content
-from infra.texter.body import STATUSES, BodySpec, body_hash, masked, render
+from infra.texter.body import (
+    MARKER_PREFIX,
+    STATUSES,
+    BodySpec,
+    body_hash,
+    mask_url,
+    masked,
+    render,
+)
 from infra.texter.client import (
     RetryPolicy,
     TexterClient,
@@ -51,8 +59,8 @@ from infra.texter.snapshot import ListingSnapshot
 log = logging.getLogger(__name__)
 
 ON_DESTROY = ("inactivate", "delete")
-# Inputs whose change needs a new scenario (Texter cannot edit an imported body).
-REPLACE_KEYS = (
+# Inputs the import body is rendered from.
+BODY_KEYS = (
     "event",
     "template",
     "url",
@@ -60,8 +68,10 @@ REPLACE_KEYS = (
     "description",
     "placeholders",
     "author_uid",
-    "body_hash",
 )
+# Inputs whose change needs a new scenario (Texter cannot edit an imported body); a live
+# body edited in the UI shows as a changed body_hash (see read).
+REPLACE_KEYS = (*BODY_KEYS, "body_hash")
 # Inputs changed in place: status through activate/inactivate, the rest in state only.
 UPDATE_KEYS = ("status", "on_destroy", "adopt")
 OUTPUT_KEYS = ("subscription_id", "live_status", "body")
@@ -147,7 +157,9 @@ class TexterSubscriptionProvider(ResourceProvider):
         name = news.get("resource_name", "?")
         if self._config_error:
             failures.append(CheckFailure("texter", self._config_error))
-        if news.get("status") not in STATUSES:
+        # During a preview an input may still be unknown (an Output of another resource):
+        # it is checked again, known, when `up` applies it.
+        if _known(news.get("status")) and news.get("status") not in STATUSES:
             failures.append(CheckFailure("status", f"{name}: status must be active or inactive"))
         if news.get("on_destroy") not in ON_DESTROY:
             failures.append(
@@ -157,15 +169,21 @@ class TexterSubscriptionProvider(ResourceProvider):
         if failures:
             return CheckResult(inputs, failures)
         url = news.get("url")
-        # The receiver URL is unknown during a first preview: validate the rest with a
-        # stand-in and leave the hash unknown, so the change shows and nothing fails.
-        preview_url = url if _known(url) else "https://unknown.invalid/"
-        try:
-            desired = render(_body_spec({**news, "url": preview_url}), stack=news["stack"])
-        except TemplateError as exc:
-            failures.append(CheckFailure(exc.field, f"{name}: {exc}"))
-            return CheckResult(inputs, failures)
-        inputs["body_hash"] = content.content_hash(desired) if _known(url) else rpc.UNKNOWN
+        body_inputs = {k: news.get(k) for k in BODY_KEYS if k != "url"}
+        if _contains_unknown(body_inputs):
+            inputs["body_hash"] = rpc.UNKNOWN
+        else:
+            # An unknown URL (first preview): validate the rest with a stand-in and leave
+            # the hash unknown, so the change shows and nothing fails.
+            stand_in = url if _known(url) else "https://unknown.invalid/"
+            status = news["status"] if _known(news.get("status")) else "active"
+            spec = _body_spec({**news, "url": stand_in, "status": status})
+            try:
+                desired = render(spec, stack=news["stack"])
+            except TemplateError as exc:
+                failures.append(CheckFailure(exc.field, f"{name}: {exc}"))
+                return CheckResult(inputs, failures)
+            inputs["body_hash"] = content.content_hash(desired) if _known(url) else rpc.UNKNOWN
         # The URL is usually secret, so the CLI shows it as [secret] either way: a short
         # fingerprint makes a changed URL visible in `preview --diff` without revealing it.
         inputs["url_fingerprint"] = (
@@ -218,15 +236,14 @@ class TexterSubscriptionProvider(ResourceProvider):
                     scenario["_id"], props["status"], props.get("author_uid")
                 )
         except TexterAPIError as exc:
-            raise TexterProviderError(f"{name} ({_event_label(props)}): {exc}") from None
+            raise self._failure(props, str(exc), label=_event_label(props)) from None
         return CreateResult(scenario["_id"], self._outputs(props, scenario, wanted_hash))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
             found = self.listing.find(lambda s: s.get("_id") == id_)
         except TexterAPIError as exc:
-            name = props.get("resource_name", id_)
-            raise TexterProviderError(f"{name}: refresh failed: {exc}") from None
+            raise self._failure(props, f"refresh failed: {exc}") from None
         scenario = found[0] if found else None
         if scenario is None:
             # Gone in Texter: an empty id drops it from state; the next up recreates it.
@@ -244,9 +261,7 @@ class TexterSubscriptionProvider(ResourceProvider):
             try:
                 scenario = self._set_status(id_, news["status"], news.get("author_uid"))
             except TexterAPIError as exc:
-                raise TexterProviderError(
-                    f"{news['resource_name']}: status change failed: {exc}"
-                ) from None
+                raise self._failure(news, f"status change failed: {exc}") from None
             outputs.update(self._outputs(news, scenario, news["body_hash"]))
         return UpdateResult(outputs)
 
@@ -261,15 +276,38 @@ class TexterSubscriptionProvider(ResourceProvider):
                 self.client.delete(id_)
             else:
                 self.client.inactivate(id_, author_uid=props.get("author_uid"))
-        except NotFoundError:
-            log.info("%s: scenario %s already gone", name, id_)
-        except ConflictError:
-            # Already inactive is what we wanted; anything else is a real conflict.
-            scenario = self.client.get_scenario(id_)
-            if scenario is not None and scenario_status(scenario) == "active":
-                raise TexterProviderError(f"{name}: could not inactivate {id_}") from None
+        except (NotFoundError, ConflictError) as answer:
+            # 404: already gone; 409: already inactive. Both are success only if the
+            # listing agrees: a wrong route (see client.ROUTES) must not pass as done.
+            try:
+                scenario = self.client.get_scenario(id_)
+            except TexterAPIError as exc:
+                raise self._failure(props, f"{action} failed: {exc}") from None
+            done = scenario is None or (
+                action == "inactivate" and scenario_status(scenario) != "active"
+            )
+            if not done:
+                raise self._failure(
+                    props,
+                    f"{action} answered HTTP {answer.status} but scenario {id_} is still "
+                    f"{scenario_status(scenario or {})} in Texter",
+                ) from None
+            log.info(
+                "%s: scenario %s already %s", name, id_, "gone" if scenario is None else "inactive"
+            )
         except TexterAPIError as exc:
-            raise TexterProviderError(f"{name}: {action} failed: {exc}") from None
+            raise self._failure(props, f"{action} failed: {exc}") from None
+
+    def _failure(
+        self, props: dict[str, Any], message: str, *, label: str = ""
+    ) -> TexterProviderError:
+        """An error naming the resource. Texter may echo the request back, so the receiver
+        URL (it carries the secret) is masked wherever it appears."""
+        url = props.get("url")
+        if isinstance(url, str) and url and _known(url):
+            message = message.replace(url, mask_url(url))
+        name = props.get("resource_name", "?")
+        return TexterProviderError(f"{name}{f' ({label})' if label else ''}: {message}")
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -291,12 +329,15 @@ class TexterSubscriptionProvider(ResourceProvider):
                 s
                 for s in self.run_start_listing.find(lambda s: scenario_name(s) == name)
                 if content.live_content_hash(s) == wanted_hash
+                # made by hand, not owned by another resource or stack
+                and MARKER_PREFIX not in scenario_description(s)
             ]
             if len(candidates) > 1:
                 ids = ", ".join(s["_id"] for s in candidates)
-                raise TexterProviderError(
-                    f"{props['resource_name']}: adopt found {len(candidates)} scenarios "
-                    f"named {name!r} ({ids}); delete the extra ones or give a display_name"
+                raise self._failure(
+                    props,
+                    f"adopt found {len(candidates)} scenarios named {name!r} ({ids}); "
+                    "delete the extra ones or give a display_name",
                 )
         if not candidates:
             return None
@@ -310,27 +351,38 @@ class TexterSubscriptionProvider(ResourceProvider):
         self, body: dict[str, Any], marker: str, wanted_hash: str, name: str
     ) -> dict[str, Any]:
         try:
-            return self.client.import_scenario(body)
+            made = self.client.import_scenario(body)
         except AmbiguousWriteError as exc:
-            # Texter answered (5xx): the import happened or not, and is over. No answer
-            # (timeout, dropped connection): it may still land, so look for a while.
-            grace = 0.0 if exc.status is not None else self.client.policy.read_timeout + 5
+            # No answer (timeout, dropped connection): the import may still land. A 5xx
+            # (a gateway's 502/504 too) may hide an import still running behind it.
+            policy = self.client.policy
+            grace = policy.read_timeout + 5 if exc.status is None else min(policy.read_timeout, 5)
+            found = self._await_owned(marker, wanted_hash, grace)
+            if found is not None:
+                log.info("%s: import outcome was unknown; found %s", name, found["_id"])
+                return found
+            made = self.client.import_scenario(body)
+            # Should the first attempt still land, it is this resource's twin: remove it.
+            for twin in self._owned(marker, wanted_hash):
+                if twin["_id"] != made.get("_id"):
+                    log.warning("%s: removing duplicate scenario %s", name, twin["_id"])
+                    self.client.delete(twin["_id"])
+        if not made.get("_id"):
+            # 201 without the Scenario the contract promises: find what it made.
+            found = self._await_owned(marker, wanted_hash, 0.0)
+            if found is None:
+                raise TexterAPIError("import", "Texter answered without the new scenario's _id")
+            return found
+        return made
+
+    def _await_owned(self, marker: str, wanted_hash: str, grace: float) -> dict[str, Any] | None:
+        """The scenario this resource's import made, looking for up to `grace` seconds."""
         deadline = time.monotonic() + grace
         while True:
-            made = self._owned(marker, wanted_hash)
-            if made:
-                log.info("%s: import outcome was unknown; found %s", name, made[0]["_id"])
-                return made[0]
-            if time.monotonic() >= deadline:
-                break
-            time.sleep(min(1.0, grace / 5))
-        scenario = self.client.import_scenario(body)
-        # Should the first attempt still land, it is this resource's twin: remove it.
-        for twin in self._owned(marker, wanted_hash):
-            if twin["_id"] != scenario["_id"]:
-                log.warning("%s: removing duplicate scenario %s", name, twin["_id"])
-                self.client.delete(twin["_id"])
-        return scenario
+            owned = self._owned(marker, wanted_hash)
+            if owned or time.monotonic() >= deadline:
+                return owned[0] if owned else None
+            time.sleep(min(1.0, max(grace / 5, 0.1)))
 
     def _owned(
         self, marker: str, wanted_hash: str, listing: list[dict[str, Any]] | None = None
@@ -347,7 +399,14 @@ class TexterSubscriptionProvider(ResourceProvider):
     def _set_status(self, id_: str, wanted: str, author_uid: str | None) -> dict[str, Any]:
         call = self.client.activate if wanted == "active" else self.client.inactivate
         try:
-            return call(id_, author_uid=author_uid)
+            answer = call(id_, author_uid=author_uid)
+            if answer.get("_id"):
+                return answer
+            # The contract promises the Scenario back; without it, read what is there.
+            current = self.client.get_scenario(id_)
+            if current is None:
+                raise NotFoundError(wanted, f"scenario {id_} is not in Texter's list")
+            return current
         except ConflictError:
             # Already in the wanted state (an earlier attempt, or a hand in the UI).
             current = self.client.get_scenario(id_)
@@ -401,6 +460,14 @@ def _body_spec(props: dict[str, Any]) -> BodySpec:
 
 def _known(value: Any) -> bool:
     return value is not None and value != rpc.UNKNOWN
+
+
+def _contains_unknown(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_contains_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_contains_unknown(v) for v in value)
+    return bool(value == rpc.UNKNOWN)
 
 
 def _differs(old: Any, new: Any) -> bool:

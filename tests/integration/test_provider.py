@@ -11,7 +11,7 @@ import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.runtime import rpc
 
-from infra.texter import content
+from infra.texter import content, errors
 from infra.texter.client import RetryPolicy, TexterClient
 from infra.texter.provider import TexterProviderError, TexterSubscriptionProvider
 from simulator.server import SimulatorServer
@@ -220,3 +220,69 @@ def test_the_pickled_provider_carries_no_credentials(provider) -> None:
 def test_marker_is_stable_per_resource_and_content(provider) -> None:
     news = checked(provider, inputs())
     assert content.marker("k", news["body_hash"]) == f"k:{news['body_hash'][:12]}"
+
+
+def test_a_404_on_delete_is_success_only_if_the_scenario_is_gone(provider, texter_sim, monkeypatch):
+    created = provider.create(checked(provider, inputs()))
+
+    def wrong_route(scenario_id: str, **_: Any) -> None:
+        raise errors.NotFoundError("inactivate", "not found", status=404)
+
+    monkeypatch.setattr(provider.client, "inactivate", wrong_route)
+    with pytest.raises(TexterProviderError, match="answered HTTP 404 but scenario .* still active"):
+        provider.delete(created.id, created.outs)
+    texter_sim.simulator.store.delete(created.id)
+    provider.delete(created.id, created.outs)  # really gone: success
+
+
+def test_a_409_on_delete_with_on_destroy_delete_is_not_success(provider, texter_sim, monkeypatch):
+    created = provider.create(checked(provider, inputs(status="inactive")))
+
+    def refuse(scenario_id: str) -> None:
+        raise errors.ConflictError("delete", "conflict", status=409)
+
+    monkeypatch.setattr(provider.client, "delete", refuse)
+    with pytest.raises(TexterProviderError, match="delete answered HTTP 409"):
+        provider.delete(created.id, {**created.outs, "on_destroy": "delete"})
+
+
+def test_adopt_never_takes_a_scenario_another_stack_owns(provider, texter_sim) -> None:
+    other_stack = configured(texter_sim).create(
+        checked(provider, inputs(marker="ffffffffffffffff"))
+    )
+    created = provider.create(checked(provider, inputs(adopt=True)))
+    assert created.id != other_stack.id
+    assert len(texter_sim.scenarios()) == 2
+
+
+def test_errors_that_echo_the_request_never_show_the_receiver_url(provider, monkeypatch) -> None:
+    def echo(body: dict) -> dict:
+        raise errors.ValidationError("import", "bad body", status=400, detail=f"bad url {URL}")
+
+    monkeypatch.setattr(provider.client, "import_scenario", echo)
+    with pytest.raises(TexterProviderError) as caught:
+        provider.create(checked(provider, inputs()))
+    assert "receiver-secret" not in str(caught.value)
+    assert "http://127.0.0.1:9/***" in str(caught.value)
+
+
+def test_an_import_answer_without_an_id_is_looked_up(provider, texter_sim, monkeypatch) -> None:
+    real_import = provider.client.import_scenario
+
+    def no_body(body: dict) -> dict:
+        real_import(body)
+        return {}
+
+    monkeypatch.setattr(provider.client, "import_scenario", no_body)
+    created = provider.create(checked(provider, inputs()))
+    assert [s["_id"] for s in texter_sim.scenarios()] == [created.id]
+
+
+def test_unknown_inputs_during_preview_pass_check_with_an_unknown_hash(provider) -> None:
+    unknown_status = provider.check({}, inputs(status=rpc.UNKNOWN))
+    assert unknown_status.failures == []
+    placeholders = provider.check(
+        {}, inputs(event="newMatchedMessage", placeholders={"expression": rpc.UNKNOWN})
+    )
+    assert placeholders.failures == []
+    assert placeholders.inputs["body_hash"] == rpc.UNKNOWN

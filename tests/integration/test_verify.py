@@ -33,3 +33,14 @@ def test_check_reports_status_and_failed_deliveries(texter_sim: SimulatorServer)
     assert any("latest delivery failed" in p for p in by_name["assigned"].problems)
     assert by_name["pending"].problems == ["inactive, wanted active"]
     assert by_name["gone"].live_status == "missing"
+
+
+def test_failed_delivery_errors_never_show_the_receiver_secret(texter_sim: SimulatorServer) -> None:
+    client = TexterClient(texter_sim.base_url, TEXTER_TOKEN, policy=RetryPolicy(deadline=3))
+    url = "http://127.0.0.1:9/hooks/receiver-secret-value"
+    made = client.import_scenario(render(BodySpec(url=url, event="chatAssigned"), stack="t"))
+    texter_sim.fire("chatAssigned")
+    [report] = check(client, [Subscription("assigned", made["_id"], "active")], runs=1)
+    [problem] = report.problems
+    assert problem.startswith("latest delivery failed")
+    assert "receiver-secret-value" not in problem

@@ -161,3 +161,12 @@ def test_content_hash_ignores_the_marker_and_empty_defaults_but_not_edits() -> N
     assert content.live_content_hash(scenario) == content.content_hash(body)
     revision["description"] = "edited in the UI"
     assert content.live_content_hash(scenario) != content.content_hash(body)
+
+
+def test_a_template_may_not_put_the_url_anywhere_but_a_request_url() -> None:
+    template = json.loads(
+        (Path(catalog.__file__).parent / "events" / "chatResolved.json").read_text()
+    )
+    template["data"]["description"] = "posts to {{yourWebhookURL}}"
+    with pytest.raises(TemplateError, match="only be a request action's url"):
+        render(BodySpec(url=URL, template=template), stack="dev")
