@@ -9,6 +9,8 @@ persisted, then aborts instead of answering.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from typing import Any
 
 from simulator.app import Simulator
 from simulator.config import API_PREFIX
@@ -20,14 +22,34 @@ from simulator.routes import match
 
 
 def serve_api(sim: Simulator, exchange: Exchange) -> int | None:
-    """Serve one API request; the status sent, or None when the connection was dropped."""
+    """Serve one API request; the status sent, or None when the connection was dropped.
+
+    The request log gets the status before the answer goes out: whoever has the answer
+    finds the request logged."""
     entry = sim.requests.start(exchange.method, exchange.path)
+    logged = _LoggingExchange(exchange, lambda status: sim.requests.finish(entry, status))
     status: int | None = None
     try:
-        status = _serve(sim, exchange, entry)
+        status = _serve(sim, logged, entry)
     finally:
-        sim.requests.finish(entry, status)
+        if status is None:
+            sim.requests.finish(entry, None)
     return status
+
+
+class _LoggingExchange:
+    """The exchange, recording a response's status just before sending it."""
+
+    def __init__(self, exchange: Exchange, record: Callable[[int], None]) -> None:
+        self._exchange = exchange
+        self._record = record
+
+    def respond(self, response: Response) -> None:
+        self._record(response.status)
+        self._exchange.respond(response)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._exchange, name)
 
 
 def _serve(sim: Simulator, exchange: Exchange, entry: dict[str, object]) -> int | None:
