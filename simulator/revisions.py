@@ -55,33 +55,29 @@ def _revision(
     else:
         metadata["activations"] = []
     return {
-        "_id": new_object_id(),
-        "scenarioId": scenario_id,
-        "name": content["name"],
-        **({"description": content["description"]} if "description" in content else {}),
-        "status": status,
+        **_body(scenario_id, content, status),
         "version": version,
         "parentVersion": parent_version,
         "revisionComment": comment,
-        "triggerEvents": content["triggerEvents"],
-        "conditions": content["conditions"],
-        "loaders": content["loaders"],
-        "actions": content["actions"],
-        "loops": [],
-        "tags": [],
-        "attachedData": {},
-        "options": content["options"],
         "metadata": metadata,
     }
 
 
 def _draft(scenario_id: str, content: dict[str, Any], *, author: str, now: int) -> Revision:
     return {
+        **_body(scenario_id, content, "draft"),
+        "metadata": {"authorUid": author, "created": now, "modified": now},
+    }
+
+
+def _body(scenario_id: str, content: dict[str, Any], status: str) -> dict[str, Any]:
+    """What revisions and drafts share: identity, status and the imported content."""
+    return {
         "_id": new_object_id(),
         "scenarioId": scenario_id,
         "name": content["name"],
         **({"description": content["description"]} if "description" in content else {}),
-        "status": "draft",
+        "status": status,
         "triggerEvents": content["triggerEvents"],
         "conditions": content["conditions"],
         "loaders": content["loaders"],
@@ -90,7 +86,6 @@ def _draft(scenario_id: str, content: dict[str, Any], *, author: str, now: int) 
         "tags": [],
         "attachedData": {},
         "options": content["options"],
-        "metadata": {"authorUid": author, "created": now, "modified": now},
     }
 
 
