@@ -14,13 +14,17 @@ PYTEST_ARGS ?=
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt requirements-dev.txt receiver/requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 	  || { echo "error: Python 3.11+ is required (PYTHON=$(PYTHON) is $$($(PYTHON) -V 2>&1))"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@echo "installing the project into $(VENV) (editable, with the receiver and dev extras)"
+	@echo "installing the library (editable), the receiver's and the dev dependencies into $(VENV)"
 	@$(PY) -m pip install --disable-pip-version-check -q --upgrade pip
-	@$(PY) -m pip install --disable-pip-version-check -q -e '.[receiver,dev]'
+	@$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	@# The repo-only packages (infra, receiver, simulator, tooling, tests, bench) are not in
+	@# the distribution: this checkout's root on the venv's path makes them importable from
+	@# any folder, the dynamic-provider processes the engine starts included.
+	@echo "$(CURDIR)" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/texter_webhooks_checkout.pth"
 	@touch $@
 
 venv: $(STAMP)  ## create .venv and install the project in editable mode

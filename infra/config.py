@@ -12,8 +12,8 @@ from typing import Any
 
 import pulumi
 
-from infra.texter.catalog import lookup
-from infra.texter.errors import TemplateError
+from texter_webhooks.texter.catalog import lookup
+from texter_webhooks.texter.errors import TemplateError
 
 PROJECT = "texter-webhooks"
 RECEIVERS = ("local", "cloudrun")

@@ -6,12 +6,17 @@ Automation API inline program.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pulumi
 
 from infra import config as stack_config
-from infra.receiver_cloudrun import ReceiverService, ReceiverServiceArgs
 from infra.receiver_local import LocalReceiver, LocalReceiverArgs
-from infra.texter import TexterSubscription, TexterSubscriptionArgs
+from texter_webhooks import TexterSubscription, TexterSubscriptionArgs
+from texter_webhooks.gcp import ReceiverService, ReceiverServiceArgs
+
+# This checkout: the build context of the receiver image when no image is configured.
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
@@ -44,6 +49,7 @@ def build_receiver(cfg: stack_config.StackConfig) -> LocalReceiver | ReceiverSer
                 project=cloud.project,
                 region=cloud.region,
                 image=cloud.image,
+                build_context=None if cloud.image is not None else str(REPO_ROOT),
                 receiver_secret=cfg.receiver_secret,
                 min_instances=cloud.min_instances,
                 max_instances=cloud.max_instances,

@@ -28,7 +28,7 @@ import yaml
 from pulumi import automation as auto
 from pulumi.automation import ConfigValue
 
-from infra.texter.body import redact_urls
+from texter_webhooks.texter.body import redact_urls
 from tooling.engine import (
     REPO_ROOT,
     Engine,

@@ -13,9 +13,9 @@ from typing import Any
 import pulumi
 from pulumi import automation as auto
 
-from infra.texter import TexterSubscription, TexterSubscriptionArgs
-from infra.texter.client import RetryPolicy, TexterClient, scenario_status
 from simulator.server import SimulatorServer
+from texter_webhooks.texter import TexterSubscription, TexterSubscriptionArgs
+from texter_webhooks.texter.client import RetryPolicy, TexterClient, scenario_status
 from tooling.engine import Engine, write_project_file
 
 RECEIVER_SECRET = "rs_" + "9f8e7d6c5b4a39281706"  # appears only inside the receiver URL

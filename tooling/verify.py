@@ -15,9 +15,9 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from infra.texter.body import redact_urls
-from infra.texter.client import TexterClient, scenario_status
-from infra.texter.errors import NotFoundError, TexterAPIError
+from texter_webhooks.texter.body import redact_urls
+from texter_webhooks.texter.client import TexterClient, scenario_status
+from texter_webhooks.texter.errors import NotFoundError, TexterAPIError
 from tooling.engine import Engine
 
 

@@ -24,12 +24,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from infra.texter.body import BodySpec, render
-from infra.texter.catalog import event_names
-from infra.texter.client import RetryPolicy, TexterClient
 from simulator.config import SimulatorConfig
 from simulator.scopes import ALL_SCOPES
 from simulator.server import SimulatorServer
+from texter_webhooks.texter.body import BodySpec, render
+from texter_webhooks.texter.catalog import event_names
+from texter_webhooks.texter.client import RetryPolicy, TexterClient
 from tooling.engine_probe import Note
 from tooling.sandbox import SubscriptionStack, receiver_url, throwaway_engine
 

@@ -8,10 +8,10 @@ import re
 import pytest
 from pulumi import automation as auto
 
-from infra.texter.body import request_urls
-from infra.texter.content import live_body
 from simulator.server import SimulatorServer
 from tests.conftest import TEXTER_TOKEN, ProjectFactory
+from texter_webhooks.texter.body import request_urls
+from texter_webhooks.texter.content import live_body
 from tooling.sandbox import RECEIVER_SECRET, SubscriptionStack, receiver_url
 
 pytestmark = pytest.mark.e2e
@@ -150,7 +150,7 @@ def test_destroy_inactivates_or_deletes_per_resource(subs: SubscriptionStack) ->
 
 
 def test_adopt_brings_in_a_hand_made_subscription(subs: SubscriptionStack) -> None:
-    from infra.texter.body import BodySpec, render
+    from texter_webhooks.texter.body import BodySpec, render
 
     hand_made = subs.client().import_scenario(
         render(BodySpec(url=receiver_url(), event="chatAssigned"), stack="e2e")

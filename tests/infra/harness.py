@@ -19,7 +19,7 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-from infra.receiver_cloudrun import ReceiverService, ReceiverServiceArgs
+from texter_webhooks.gcp.receiver_service import ReceiverService, ReceiverServiceArgs
 
 PROJECT = "acme-texter"
 PROJECT_NUMBER = "123456789012"

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from infra.receiver_cloudrun import (
+from tests.infra.harness import PROJECT, REGION, Cloud, deploy
+from texter_webhooks.gcp.receiver_service import (
     ReceiverServiceArgs,
     ReceiverServiceError,
     resource_id,
     url_secret,
 )
-from tests.infra.harness import PROJECT, REGION, Cloud, deploy
 
 GOOD = ReceiverServiceArgs(project=PROJECT, region=REGION, image="img:1")
 # Service account ids: 6 to 30 characters, a letter first, no trailing hyphen.

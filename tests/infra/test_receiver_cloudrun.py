@@ -6,7 +6,6 @@ from collections import Counter
 
 import pytest
 
-from infra.receiver_cloudrun import ReceiverServiceError
 from tests.infra.harness import (
     ACCOUNT,
     COMPONENT,
@@ -32,6 +31,7 @@ from tests.infra.harness import (
     find_text,
     unwrap,
 )
+from texter_webhooks.gcp.receiver_service import ReceiverServiceError
 
 PUBSUB_AGENT = f"serviceAccount:service-{PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com"
 

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import infra.receiver_cloudrun as receiver_cloudrun
-from infra.receiver_cloudrun import IMAGE_CONFIG_KEY, ReceiverServiceError, docker_engine_available
+import texter_webhooks.gcp.receiver_service as receiver_cloudrun
 from tests.infra.harness import (
     ACCESS_TOKEN,
     IMAGE,
@@ -22,8 +21,14 @@ from tests.infra.harness import (
     deploy,
     find_text,
 )
+from texter_webhooks.gcp.receiver_service import (
+    ReceiverServiceError,
+    docker_engine_available,
+)
 
 REGION = "us-east4"
+# This checkout: holds receiver/Dockerfile, as a build context must.
+CHECKOUT = str(Path(__file__).resolve().parents[2])
 
 
 def service_image(cloud: Cloud) -> str:
@@ -40,21 +45,39 @@ def test_a_given_image_is_used_as_is_and_nothing_is_built(cloud: Cloud) -> None:
     assert not cloud.of_type(IMAGE_T)
 
 
-def test_no_image_and_no_docker_is_a_clear_error_before_anything_is_created(
+def test_a_build_without_docker_is_a_clear_error_before_anything_is_created(
     cloud: Cloud,
 ) -> None:
     with pytest.raises(ReceiverServiceError) as error:
-        deploy(cloud, image=None, docker_available=False)
+        deploy(cloud, image=None, build_context=CHECKOUT, docker_available=False)
 
     message = str(error.value)
-    assert IMAGE_CONFIG_KEY == "texter-webhooks:receiverImage"
-    assert f"pulumi config set {IMAGE_CONFIG_KEY}" in message
-    assert "Docker engine" in message
+    assert "build_context needs a Docker engine" in message
+    assert "pass `image`" in message
+    assert cloud.registrations == []
+
+
+@pytest.mark.parametrize(
+    "source", [{"image": None}, {"image": IMAGE, "build_context": CHECKOUT}], ids=["none", "both"]
+)
+def test_exactly_one_image_source_is_required(cloud: Cloud, source: dict) -> None:
+    with pytest.raises(ReceiverServiceError, match=r"ReceiverServiceArgs\.image or build_context"):
+        deploy(cloud, docker_available=True, **source)
+    assert cloud.registrations == []
+
+
+def test_a_build_context_without_the_receiver_dockerfile_is_refused(
+    cloud: Cloud, tmp_path: Path
+) -> None:
+    with pytest.raises(ReceiverServiceError, match=r"build_context must be a folder holding"):
+        deploy(cloud, image=None, build_context=str(tmp_path), docker_available=True)
     assert cloud.registrations == []
 
 
 def test_no_image_with_docker_builds_pushes_and_runs_the_pushed_digest(cloud: Cloud) -> None:
-    receiver = deploy(cloud, image=None, region=REGION, docker_available=True)
+    receiver = deploy(
+        cloud, image=None, build_context=CHECKOUT, region=REGION, docker_available=True
+    )
 
     repository = cloud.one(REPOSITORY)
     assert repository.plain("format") == "DOCKER"
@@ -71,7 +94,7 @@ def test_no_image_with_docker_builds_pushes_and_runs_the_pushed_digest(cloud: Cl
     assert repository.urn in image.dependencies
 
     context = Path(image.plain("context")["location"])
-    assert (context / "pyproject.toml").is_file(), "the context must be the repository root"
+    assert context == Path(CHECKOUT)
     assert Path(image.plain("dockerfile")["location"]) == context / "receiver" / "Dockerfile"
 
     (registry,) = image.plain("registries")
@@ -97,8 +120,8 @@ def test_without_docker_available_the_engine_is_probed(
         return False
 
     monkeypatch.setattr(receiver_cloudrun, "docker_engine_available", probe)
-    with pytest.raises(ReceiverServiceError, match=IMAGE_CONFIG_KEY):
-        deploy(cloud, image=None)
+    with pytest.raises(ReceiverServiceError, match="needs a Docker engine"):
+        deploy(cloud, image=None, build_context=CHECKOUT)
     assert len(probes) == 1
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pulumi
 
-from infra.receiver_cloudrun import ReceiverService, ReceiverServiceArgs
-from infra.texter import TexterSubscription, TexterSubscriptionArgs
 from tests.infra.harness import (
     IMAGE,
     PROJECT,
@@ -17,6 +15,8 @@ from tests.infra.harness import (
     Cloud,
     find_text,
 )
+from texter_webhooks.gcp.receiver_service import ReceiverService, ReceiverServiceArgs
+from texter_webhooks.texter import TexterSubscription, TexterSubscriptionArgs
 
 # What a TexterSubscription (a dynamic resource) registers as under mocks.
 DYNAMIC = "pulumi-python:dynamic:Resource"

@@ -6,18 +6,18 @@ import logging
 
 import pytest
 
-from infra.texter import errors
-from infra.texter.body import BodySpec, render
-from infra.texter.client import (
+from simulator.config import SimulatorConfig
+from simulator.server import SimulatorServer
+from tests.conftest import TEXTER_TOKEN
+from texter_webhooks.texter import errors
+from texter_webhooks.texter.body import BodySpec, render
+from texter_webhooks.texter.client import (
     ROUTES,
     RetryPolicy,
     TexterClient,
     scenario_description,
     scenario_status,
 )
-from simulator.config import SimulatorConfig
-from simulator.server import SimulatorServer
-from tests.conftest import TEXTER_TOKEN
 
 FAST = RetryPolicy(deadline=5, backoff_initial=0.01, backoff_max=0.05, read_timeout=2)
 URL = "http://127.0.0.1:9/hooks/receiver-secret"

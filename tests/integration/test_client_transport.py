@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra.texter import errors
-from infra.texter.client import RetryPolicy, TexterClient
+from texter_webhooks.texter import errors
+from texter_webhooks.texter.client import RetryPolicy, TexterClient
 
 TRUNCATED = (
     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n"

@@ -11,11 +11,11 @@ import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.runtime import rpc
 
-from infra.texter import content, errors
-from infra.texter.client import RetryPolicy, TexterClient
-from infra.texter.provider import TexterProviderError, TexterSubscriptionProvider
 from simulator.server import SimulatorServer
 from tests.conftest import TEXTER_TOKEN
+from texter_webhooks.texter import content, errors
+from texter_webhooks.texter.client import RetryPolicy, TexterClient
+from texter_webhooks.texter.provider import TexterProviderError, TexterSubscriptionProvider
 
 URL = "http://127.0.0.1:9/hooks/receiver-secret"
 
@@ -180,7 +180,7 @@ def test_create_adopts_what_an_interrupted_earlier_create_made(provider, texter_
 
 def test_adopt_takes_over_a_hand_made_scenario_with_the_same_content(provider, texter_sim):
     client = provider.client
-    from infra.texter.body import BodySpec, render
+    from texter_webhooks.texter.body import BodySpec, render
 
     hand_made = client.import_scenario(
         render(BodySpec(url=URL, event="chatAssigned"), stack="test")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from infra.texter.body import BodySpec, render
-from infra.texter.client import RetryPolicy, TexterClient
 from simulator.server import SimulatorServer
 from tests.conftest import TEXTER_TOKEN
+from texter_webhooks.texter.body import BodySpec, render
+from texter_webhooks.texter.client import RetryPolicy, TexterClient
 from tooling.verify import Subscription, check
 
 

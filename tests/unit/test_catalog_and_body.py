@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.texter import catalog, content
-from infra.texter.body import (
+from texter_webhooks.texter import catalog, content
+from texter_webhooks.texter.body import (
     BodySpec,
     canonical_json,
     mask_url,
@@ -16,7 +16,7 @@ from infra.texter.body import (
     render,
     request_urls,
 )
-from infra.texter.errors import TemplateError
+from texter_webhooks.texter.errors import TemplateError
 
 URL = "https://receiver.example.com/hooks/s3cr3t-value"
 SHARED_EVENTS = Path(__file__).resolve().parents[3] / "shared" / "texter-api" / "events"

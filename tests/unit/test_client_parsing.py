@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import requests
 
-from infra.texter import errors
-from infra.texter.client import TexterClient, _retry_after
+from texter_webhooks.texter import errors
+from texter_webhooks.texter.client import TexterClient, _retry_after
 
 
 def response(headers: dict[str, str]) -> requests.Response:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from infra.texter.catalog import URL_PLACEHOLDER, EventSpec, lookup
-from infra.texter.errors import TemplateError
+from texter_webhooks.texter.catalog import URL_PLACEHOLDER, EventSpec, lookup
+from texter_webhooks.texter.errors import TemplateError
 
 STATUSES = ("active", "inactive")
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")

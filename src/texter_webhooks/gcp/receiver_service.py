@@ -24,7 +24,6 @@ import pulumi_gcp as gcp
 import pulumi_random
 
 RESOURCE_TYPE = "texter-webhooks:receiver:ReceiverService"
-IMAGE_CONFIG_KEY = "texter-webhooks:receiverImage"
 
 # The receiver listens on $PORT; Cloud Run sets PORT to the declared container port.
 CONTAINER_PORT = 8080
@@ -36,13 +35,12 @@ MAX_DELIVERY_ATTEMPTS = 10
 RETENTION = "604800s"
 GENERATED_SECRET_LENGTH = 40
 
-# The repository root is the Docker build context: the Dockerfile installs the project.
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DOCKERFILE = REPO_ROOT / "receiver" / "Dockerfile"
+# Where the receiver's Dockerfile sits inside a build context (a checkout of this repo).
+DOCKERFILE_IN_CONTEXT = Path("receiver") / "Dockerfile"
 
 # What receiver/settings.py accepts; checked here so a bad value fails `pulumi preview`
-# rather than the first revision's start-up. Not imported: infra does not depend on the
-# receiver package, which the container image holds on its own.
+# rather than the first revision's start-up. Not imported: the library does not depend on
+# the receiver package, which the container image holds on its own.
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _SECRET_RE = re.compile(r"[A-Za-z0-9._~-]{16,256}")
 # RECEIVER_SINK must match the receiver's topic pattern, which embeds the project-id rules.
@@ -61,9 +59,13 @@ class ReceiverServiceArgs:
     """The inputs of a ReceiverService.
 
     project / region: where everything is created, e.g. "acme-prod" / "europe-west1".
-    image: the receiver image to run (`texter-webhooks:receiverImage`); when None the
-        image is built from receiver/Dockerfile and pushed to a new Artifact Registry
-        repository, which needs a Docker engine.
+    image: the receiver image to run, ideally digest-pinned
+        (`europe-west1-docker.pkg.dev/P/R/receiver@sha256:...`). Give either this or
+        build_context.
+    build_context: a folder holding the receiver's source as this repository lays it out
+        (`receiver/Dockerfile` inside it); the image is built from it and pushed to a new
+        Artifact Registry repository, which needs a Docker engine. An installed library
+        does not carry the receiver's source: it ships as an image.
     receiver_secret: the secret path segment of the webhook URL, ideally a secret Output;
         None generates one. One secret, or two comma-separated while rotating: the
         receiver accepts both, and the URL carries the first, so list the new one first.
@@ -78,6 +80,7 @@ class ReceiverServiceArgs:
     project: str
     region: str
     image: str | None = None
+    build_context: str | None = None
     receiver_secret: pulumi.Input[str] | None = None
     min_instances: int = 0
     max_instances: int = 3
@@ -98,6 +101,21 @@ class ReceiverServiceArgs:
             _fail("region", f"must be a Cloud Run region such as europe-west1, got {self.region!r}")
         if self.image is not None and not self.image.strip():
             _fail("image", "must be an image reference, or None to build one")
+        if (self.image is None) == (self.build_context is None):
+            _fail(
+                "image",
+                "or build_context: give exactly one, an image reference to run (see the "
+                "README's `scripts/push-receiver-image`) or a folder holding receiver/Dockerfile "
+                "to build",
+            )
+        if (
+            self.build_context is not None
+            and not (Path(self.build_context) / DOCKERFILE_IN_CONTEXT).is_file()
+        ):
+            _fail(
+                "build_context",
+                f"must be a folder holding {DOCKERFILE_IN_CONTEXT}, got {self.build_context!r}",
+            )
         _check_int("min_instances", self.min_instances, minimum=0)
         _check_int("max_instances", self.max_instances, minimum=1)
         if self.min_instances > self.max_instances:
@@ -213,9 +231,10 @@ class ReceiverService(pulumi.ComponentResource):
             )
             if not available:
                 raise ReceiverServiceError(
-                    f"{IMAGE_CONFIG_KEY} is not set and no Docker engine is available to "
-                    f"build the receiver image: `pulumi config set {IMAGE_CONFIG_KEY} "
-                    "<image reference>`, or run where a Docker engine is available"
+                    "ReceiverServiceArgs.build_context needs a Docker engine to build the "
+                    "receiver image and none answers here: pass `image`, a pushed image "
+                    "reference, instead (texter-webhooks:receiverImage in this repo's stacks), "
+                    "or run where a Docker engine is available"
                 )
         super().__init__(RESOURCE_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -326,11 +345,12 @@ class ReceiverService(pulumi.ComponentResource):
         )
 
         # --- the service ---------------------------------------------------------------
-        image = (
-            pulumi.Output.from_input(args.image)
-            if args.image is not None
-            else self._build_image(name, project, region, stack, child)
-        )
+        if args.image is not None:
+            image = pulumi.Output.from_input(args.image)
+        else:
+            assert args.build_context is not None  # validate(): exactly one of the two
+            context = Path(args.build_context)
+            image = self._build_image(name, context, project, region, stack, child)
         sink = pulumi.Output.concat("pubsub:projects/", project, "/topics/", events.name)
         envs = [
             gcp.cloudrunv2.ServiceTemplateContainerEnvArgs(name="RECEIVER_SINK", value=sink),
@@ -468,10 +488,16 @@ class ReceiverService(pulumi.ComponentResource):
         )
 
     def _build_image(
-        self, name: str, project: str, region: str, stack: str, child: pulumi.ResourceOptions
+        self,
+        name: str,
+        context: Path,
+        project: str,
+        region: str,
+        stack: str,
+        child: pulumi.ResourceOptions,
     ) -> pulumi.Output[str]:
-        """Builds receiver/Dockerfile, pushes it to a new Artifact Registry repository and
-        returns the pushed image's digest-qualified reference."""
+        """Builds the context's receiver/Dockerfile, pushes it to a new Artifact Registry
+        repository and returns the pushed image's digest-qualified reference."""
         repository = gcp.artifactregistry.Repository(
             f"{name}-images",
             repository_id=resource_id(name, stack, max_length=63),
@@ -490,8 +516,8 @@ class ReceiverService(pulumi.ComponentResource):
         image = docker_build.Image(
             f"{name}-image",
             push=True,
-            context=docker_build.BuildContextArgs(location=str(REPO_ROOT)),
-            dockerfile=docker_build.DockerfileArgs(location=str(DOCKERFILE)),
+            context=docker_build.BuildContextArgs(location=str(context)),
+            dockerfile=docker_build.DockerfileArgs(location=str(context / DOCKERFILE_IN_CONTEXT)),
             # Cloud Run runs x86-64 only, whatever the machine building it.
             platforms=[docker_build.Platform.LINUX_AMD64],
             tags=[

@@ -13,8 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from infra.texter.body import MARKER_PREFIX, body_hash
-from infra.texter.client import current_revision
+from texter_webhooks.texter.body import MARKER_PREFIX, body_hash
+from texter_webhooks.texter.client import current_revision
 
 CONTENT_KEYS = (
     "name",

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import requests
 import tenacity
 
-from infra.texter.errors import (
+from texter_webhooks.texter.errors import (
     AmbiguousWriteError,
     AuthError,
     ConflictError,

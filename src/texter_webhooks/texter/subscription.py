@@ -10,14 +10,14 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
-from infra.texter.provider import TexterSubscriptionProvider
+from texter_webhooks.texter.provider import TexterSubscriptionProvider
 
 
 @dataclass
 class TexterSubscriptionArgs:
     """The inputs of a TexterSubscription.
 
-    event: a catalog event name (`infra/texter/events/<event>.json`), e.g. "chatAssigned";
+    event: a catalog event name (`texter_webhooks/texter/events/<event>.json`), e.g. "chatAssigned";
         or leave it None and give `template`, a full import body for anything else.
     url: the receiver URL; fills every `{{yourWebhookURL}}`. Usually an Output, often secret.
     display_name / description: default to the template's, the name suffixed `[<stack>]`.

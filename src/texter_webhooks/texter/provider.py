@@ -11,6 +11,7 @@ process, which serves many resources at once: everything here is thread-safe.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import threading
@@ -30,8 +31,8 @@ from pulumi.dynamic import (
 )
 from pulumi.runtime import rpc
 
-from infra.texter import content
-from infra.texter.body import (
+from texter_webhooks.texter import content
+from texter_webhooks.texter.body import (
     MARKER_PREFIX,
     STATUSES,
     BodySpec,
@@ -40,21 +41,21 @@ from infra.texter.body import (
     masked,
     render,
 )
-from infra.texter.client import (
+from texter_webhooks.texter.client import (
     RetryPolicy,
     TexterClient,
     scenario_description,
     scenario_name,
     scenario_status,
 )
-from infra.texter.errors import (
+from texter_webhooks.texter.errors import (
     AmbiguousWriteError,
     ConflictError,
     NotFoundError,
     TemplateError,
     TexterAPIError,
 )
-from infra.texter.snapshot import ListingSnapshot
+from texter_webhooks.texter.snapshot import ListingSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,25 @@ REPLACE_KEYS = (*BODY_KEYS, "body_hash")
 # Inputs changed in place: status through activate/inactivate, the rest in state only.
 UPDATE_KEYS = ("status", "on_destroy", "adopt")
 OUTPUT_KEYS = ("subscription_id", "live_status", "body")
+# Where the SDK keeps the pickled provider, in inputs and in state.
+PROVIDER_KEY = "__provider"
+
+
+def recorded_elsewhere(pickled: Any) -> bool:
+    """Whether a provider pickled into state names a class other than this one, e.g.
+    `infra.texter.provider.TexterSubscriptionProvider` of releases before 0.2.
+
+    dill pickles the class by reference, so its module and name are plain strings in
+    the pickle: found without unpickling, which could fail for a module that is gone.
+    """
+    if not isinstance(pickled, str) or not pickled:
+        return False
+    try:
+        raw = base64.b64decode(pickled, validate=True)
+    except ValueError:
+        return True
+    cls = TexterSubscriptionProvider
+    return not (cls.__module__.encode() in raw and cls.__qualname__.encode() in raw)
 
 
 class TexterProviderError(Exception):
@@ -192,9 +212,13 @@ class TexterSubscriptionProvider(ResourceProvider):
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        # Only the meaningful inputs: never the pickled provider (its bytes change with
-        # every edit of this code), never outputs.
+        # Only the meaningful inputs: never the pickled provider's bytes (they change with
+        # every edit of this code), never outputs. But a provider recorded under another
+        # import path is an update with no API call: refresh and destroy unpickle the one
+        # in state, so it must name a module that still exists.
         changed = [k for k in (*REPLACE_KEYS, *UPDATE_KEYS) if _differs(olds.get(k), news.get(k))]
+        if recorded_elsewhere(olds.get(PROVIDER_KEY)):
+            changed.append(PROVIDER_KEY)
         replaces = [k for k in changed if k in REPLACE_KEYS]
         return DiffResult(
             changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False

@@ -1,6 +1,6 @@
 """Everything Texter: API client, event catalog, body rendering and the subscription
 resource. Nothing here imports GCP."""
 
-from infra.texter.subscription import TexterSubscription, TexterSubscriptionArgs
+from texter_webhooks.texter.subscription import TexterSubscription, TexterSubscriptionArgs
 
 __all__ = ["TexterSubscription", "TexterSubscriptionArgs"]

@@ -16,7 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from infra.texter.errors import TemplateError
+from texter_webhooks.texter.errors import TemplateError
 
 URL_PLACEHOLDER = "yourWebhookURL"
 
@@ -48,7 +48,7 @@ _PARAMETERS: dict[str, dict[str, tuple[str | int, ...]]] = {
 def catalog() -> dict[str, EventSpec]:
     """Every documented event, keyed by the eventName it delivers."""
     events: dict[str, EventSpec] = {}
-    for entry in resources.files("infra.texter.events").iterdir():
+    for entry in resources.files("texter_webhooks.texter.events").iterdir():
         if not entry.name.endswith(".json"):
             continue
         template = json.loads(entry.read_text(encoding="utf-8"))

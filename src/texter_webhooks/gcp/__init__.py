@@ -1,0 +1,13 @@
+"""The webhook receiver on Google Cloud Run: service, secret, Pub/Sub, IAM.
+
+Imports nothing from `texter_webhooks.texter`: a program can run the receiver without
+managing subscriptions, and the reverse.
+"""
+
+from texter_webhooks.gcp.receiver_service import (
+    ReceiverService,
+    ReceiverServiceArgs,
+    ReceiverServiceError,
+)
+
+__all__ = ["ReceiverService", "ReceiverServiceArgs", "ReceiverServiceError"]
