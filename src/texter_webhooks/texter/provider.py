@@ -87,7 +87,7 @@ def recorded_elsewhere(pickled: Any) -> bool:
     dill pickles the class by reference, so its module and name are plain strings in
     the pickle: found without unpickling, which could fail for a module that is gone.
     """
-    if not isinstance(pickled, str) or not pickled:
+    if not isinstance(pickled, str) or not pickled or pickled == rpc.UNKNOWN:
         return False
     try:
         raw = base64.b64decode(pickled, validate=True)
@@ -217,7 +217,10 @@ class TexterSubscriptionProvider(ResourceProvider):
         # import path is an update with no API call: refresh and destroy unpickle the one
         # in state, so it must name a module that still exists.
         changed = [k for k in (*REPLACE_KEYS, *UPDATE_KEYS) if _differs(olds.get(k), news.get(k))]
-        if recorded_elsewhere(olds.get(PROVIDER_KEY)):
+        # (A refresh diffs the state against itself: both sides then hold the old record.)
+        if recorded_elsewhere(olds.get(PROVIDER_KEY)) and not recorded_elsewhere(
+            news.get(PROVIDER_KEY)
+        ):
             changed.append(PROVIDER_KEY)
         replaces = [k for k in changed if k in REPLACE_KEYS]
         return DiffResult(
