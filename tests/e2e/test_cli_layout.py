@@ -40,7 +40,7 @@ def test_the_dynamic_provider_plugin_starts_from_the_program_folder(
 ) -> None:
     stderr = tmp_path / "plugin.stderr"
     with stderr.open("wb") as errors:
-        plugin = subprocess.Popen(  # noqa: S603 - the bootstrapped engine's own script
+        plugin = subprocess.Popen(
             [str(engine_bin / "pulumi-resource-pulumi-python")],
             cwd=PROGRAM_DIR,
             env=plugin_env(),
@@ -77,7 +77,7 @@ def test_pulumi_install_resolves_the_program_s_requirements_from_the_program_fol
     # resolves the same and installs nothing.
     assert OPTIONS["toolchain"] == "pip"
     report = tmp_path / "report.json"
-    subprocess.run(  # noqa: S603 - this interpreter's pip, fixed arguments
+    subprocess.run(
         [
             sys.executable,
             "-m",

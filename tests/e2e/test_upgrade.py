@@ -12,8 +12,8 @@ import json
 
 import pytest
 
-from tests.conftest import ProjectFactory, TEXTER_TOKEN
 from simulator.server import SimulatorServer
+from tests.conftest import TEXTER_TOKEN, ProjectFactory
 from tooling.sandbox import SubscriptionStack
 
 pytestmark = pytest.mark.e2e
