@@ -1,28 +1,28 @@
 """Access to the Texter import templates used by the simulator tests.
 
-EVENTS_DIR is the one place naming where they come from: the project's own copy.
+They come from the library's catalog (its package data), the one copy the project has.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
-EVENTS_DIR = Path(__file__).resolve().parents[3] / "infra" / "texter" / "events"
+from texter_webhooks.texter import catalog
 
 # Template-specific placeholders (events/INDEX.md) and values that make them valid.
 EXTRA_PLACEHOLDERS = {"{{word1}}": "help", "{{word2}}": "support", "{{targetLabelId}}": "billing"}
 
 
 def event_names() -> list[str]:
-    return sorted(path.stem for path in EVENTS_DIR.glob("*.json"))
+    names = sorted(catalog.event_names())
+    assert names, "the catalog has no templates: the package data is missing"
+    return names
 
 
 def load_template(event_name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((EVENTS_DIR / f"{event_name}.json").read_text("utf-8"))
-    return loaded
+    return catalog.lookup(event_name).body_template()
 
 
 def filled_template(event_name: str, url: str, **overrides: Any) -> dict[str, Any]:
