@@ -14,6 +14,7 @@ import pytest
 
 from simulator.server import SimulatorServer
 from tests.conftest import TEXTER_TOKEN, ProjectFactory
+from texter_webhooks.texter.subscription import SUBSCRIPTION_TYPE
 from tooling.sandbox import SubscriptionStack
 
 pytestmark = pytest.mark.e2e
@@ -30,18 +31,19 @@ PROVIDER_0_1 = (
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 
 
-def recorded_paths(subs: SubscriptionStack) -> set[str]:
-    """The module each resource's provider in state is pickled under."""
+def recorded_in_state(subs: SubscriptionStack) -> set[str]:
+    """The module each resource's provider in state is pickled under, and its type."""
     exported = json.loads(
         subs.engine.cli("stack", "export", "--show-secrets", "--stack", subs.name).stdout
     )
-    paths = set()
+    paths, types = set(), set()
     for resource in exported["deployment"]["resources"]:
         if not resource["type"].startswith("pulumi-python:dynamic"):
             continue
+        types.add(resource["type"])
         raw = base64.b64decode(json.loads(resource["outputs"]["__provider"]["plaintext"]))
         paths.add("infra.texter" if b"infra.texter.provider" in raw else "texter_webhooks")
-    return paths
+    return paths | types
 
 
 def as_made_by_0_1(subs: SubscriptionStack) -> None:
@@ -50,7 +52,10 @@ def as_made_by_0_1(subs: SubscriptionStack) -> None:
         subs.engine.cli("stack", "export", "--show-secrets", "--stack", subs.name).stdout
     )
     for resource in exported["deployment"]["resources"]:
-        if resource["type"].startswith("pulumi-python:dynamic"):
+        if resource["type"] == SUBSCRIPTION_TYPE:
+            # 0.1 registered subscriptions under the SDK's default type.
+            resource["type"] = "pulumi-python:dynamic:Resource"
+            resource["urn"] = resource["urn"].replace(SUBSCRIPTION_TYPE, resource["type"])
             for props in (resource["inputs"], resource["outputs"]):
                 # A secret here, as 0.1 stored it: `stack import` encrypts the plaintext.
                 assert set(props["__provider"]) == {SECRET_SIG, "plaintext"}
@@ -77,7 +82,7 @@ def test_a_stack_made_before_the_rename_refreshes_updates_and_destroys(
     created = subs.up()
     ids = {created.outputs["assignedId"].value, created.outputs["resolvedId"].value}
     as_made_by_0_1(subs)
-    assert recorded_paths(subs) == {"infra.texter"}
+    assert recorded_in_state(subs) == {"infra.texter", "pulumi-python:dynamic:Resource"}
 
     # Refresh runs the provider recorded in state: 0.1's import path still loads.
     refresh = subs.refresh()
@@ -90,7 +95,7 @@ def test_a_stack_made_before_the_rename_refreshes_updates_and_destroys(
     up = subs.up()
     assert up.summary.resource_changes == {"same": 1, "update": 2}
     assert subs.api_calls() == []
-    assert recorded_paths(subs) == {"texter_webhooks"}
+    assert recorded_in_state(subs) == {"texter_webhooks", SUBSCRIPTION_TYPE}
     assert {up.outputs["assignedId"].value, up.outputs["resolvedId"].value} == ids
 
     # After it, nothing is left to rewrite.

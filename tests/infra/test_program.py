@@ -11,8 +11,9 @@ import pytest
 from infra import program
 from infra.config import ConfigError
 from tests.infra.harness import PROJECT, REGION, SECRET, SERVICE, SERVICE_URI, Cloud, find_text
+from texter_webhooks.texter.subscription import SUBSCRIPTION_TYPE
 
-DYNAMIC = "pulumi-python:dynamic:Resource"
+DYNAMIC = SUBSCRIPTION_TYPE
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from tests.infra.harness import (
 )
 from texter_webhooks.gcp.receiver_service import ReceiverService, ReceiverServiceArgs
 from texter_webhooks.texter import TexterSubscription, TexterSubscriptionArgs
+from texter_webhooks.texter.subscription import SUBSCRIPTION_TYPE
 
-# What a TexterSubscription (a dynamic resource) registers as under mocks.
-DYNAMIC = "pulumi-python:dynamic:Resource"
+DYNAMIC = SUBSCRIPTION_TYPE
 EVENTS = ("chatAssigned", "chatResolved")
 
 

@@ -13,7 +13,7 @@ from pulumi.runtime import rpc
 
 from simulator.server import SimulatorServer
 from tests.conftest import TEXTER_TOKEN
-from texter_webhooks.texter import content, errors
+from texter_webhooks.texter import errors, ownership
 from texter_webhooks.texter.client import RetryPolicy, TexterClient
 from texter_webhooks.texter.provider import TexterProviderError, TexterSubscriptionProvider
 
@@ -141,7 +141,7 @@ def test_diff_is_field_level_and_ignores_the_provider_and_key_order(provider) ->
     assert (status.changes, status.replaces) == (True, [])
     url = provider.diff("id", olds, checked(provider, inputs(url=URL + "-2")))
     assert url.changes is True
-    assert set(url.replaces) == {"url", "body_hash"}
+    assert url.replaces == ["url"]
     assert url.delete_before_replace is False  # the new one is live before the old goes
     on_destroy = provider.diff("id", olds, {**olds, "on_destroy": "delete"})
     assert (on_destroy.changes, on_destroy.replaces) == (True, [])
@@ -158,9 +158,22 @@ def test_read_shows_ui_edits_as_drift(provider, texter_sim) -> None:
     edit_in_ui(texter_sim, created.id, description="edited by hand")
     read = provider.read(created.id, created.outs)
     assert read.inputs["body_hash"] != created.outs["body_hash"]
-    assert (
-        "body_hash" in provider.diff(created.id, read.inputs, checked(provider, inputs())).replaces
-    )
+    assert read.outs["drifted"] is True
+    # The engine diffs the next up against the state's outputs.
+    diff = provider.diff(created.id, read.outs, checked(provider, inputs()))
+    assert diff.replaces == ["body_hash"]
+
+
+def test_a_new_hash_derivation_or_attribution_replaces_nothing(provider, texter_sim) -> None:
+    created = provider.create(checked(provider, inputs()))
+    # State written by a release that hashed differently: same content, other digest.
+    old_release = {**created.outs, "body_hash": "0" * 64}
+    assert provider.diff(created.id, old_release, checked(provider, inputs())).changes is False
+    author = provider.diff(created.id, created.outs, checked(provider, inputs(author_uid="u1")))
+    assert (author.changes, author.replaces) == (True, [])
+    texter_sim.clear_request_log()
+    provider.update(created.id, created.outs, checked(provider, inputs(author_uid="u1")))
+    assert texter_sim.request_log() == []  # attribution is state only
 
 
 @pytest.mark.parametrize("fault", ["500", "commit_then_drop"])
@@ -170,12 +183,19 @@ def test_create_after_an_unknown_outcome_makes_exactly_one(provider, texter_sim,
     assert [s["_id"] for s in texter_sim.scenarios()] == [created.id]
 
 
-def test_create_adopts_what_an_interrupted_earlier_create_made(provider, texter_sim) -> None:
+def live(texter_sim: SimulatorServer) -> dict[str, str]:
+    return {
+        s["_id"]: "active" if s.get("activeRevision") else "inactive"
+        for s in texter_sim.scenarios()
+    }
+
+
+def test_a_create_retires_what_an_earlier_failed_create_left(provider, texter_sim) -> None:
     news = checked(provider, inputs())
-    first = provider.create(news)
+    orphan = provider.create(news)  # Texter took it, but the run failed before state had it
     again = configured(texter_sim).create(news)  # a later run, a fresh provider process
-    assert again.id == first.id
-    assert len(texter_sim.scenarios()) == 1
+    assert again.id != orphan.id  # only what it imported itself
+    assert live(texter_sim) == {again.id: "active", orphan.id: "inactive"}
 
 
 def test_adopt_takes_over_a_hand_made_scenario_with_the_same_content(provider, texter_sim):
@@ -186,20 +206,27 @@ def test_adopt_takes_over_a_hand_made_scenario_with_the_same_content(provider, t
         render(BodySpec(url=URL, event="chatAssigned"), stack="test")
     )
     created = provider.create(checked(provider, inputs(adopt=True)))
-    assert created.id == hand_made["_id"]
-    assert len(texter_sim.scenarios()) == 1
-    without = configured(texter_sim).create(checked(provider, inputs(marker="fedcba9876543210")))
-    assert without.id != hand_made["_id"]  # adopt=False imports its own
+    # A managed copy replaces it: Texter cannot relabel the hand-made one as owned.
+    assert live(texter_sim) == {created.id: "active", hand_made["_id"]: "inactive"}
+    # Another stack adopting the same hand-made scenario gets its own: never one owner more.
+    other = configured(texter_sim).create(
+        checked(provider, inputs(adopt=True, stack="prod", marker="fedcba9876543210"))
+    )
+    assert other.id not in (created.id, hand_made["_id"])
+    configured(texter_sim).delete(other.id, other.outs or {})  # destroy of prod
+    assert live(texter_sim)[created.id] == "active"  # dev's stays live
 
 
-def test_a_forced_replacement_never_deletes_the_scenario_it_adopted(provider, texter_sim):
-    news = checked(provider, inputs())
+@pytest.mark.parametrize("on_destroy", ["inactivate", "delete"])
+def test_a_forced_replacement_never_shares_a_scenario(provider, texter_sim, on_destroy):
+    news = checked(provider, inputs(on_destroy=on_destroy))
     old = provider.create(news)  # an earlier run
-    this_run = configured(texter_sim)
-    new = this_run.create(news)  # `pulumi up --replace`: same content, same marker
-    assert new.id == old.id
-    this_run.delete(old.id, {**old.outs, "on_destroy": "delete"})
-    assert [s["_id"] for s in texter_sim.scenarios()] == [new.id]
+    new = configured(texter_sim).create(news)  # `pulumi up --replace`: same content
+    assert new.id != old.id
+    # The old resource's delete, left pending by a failed up, runs in a later process.
+    configured(texter_sim).delete(old.id, old.outs)
+    assert live(texter_sim).get(new.id) == "active"
+    assert live(texter_sim).get(old.id) in (None if on_destroy == "delete" else "inactive",)
 
 
 def test_api_errors_name_the_resource_and_never_the_token(provider, texter_sim) -> None:
@@ -217,9 +244,16 @@ def test_the_pickled_provider_carries_no_credentials(provider) -> None:
     assert clone._client is None
 
 
-def test_marker_is_stable_per_resource_and_content(provider) -> None:
+def test_each_create_writes_a_marker_of_its_own_under_the_resource_s_key(provider, texter_sim):
     news = checked(provider, inputs())
-    assert content.marker("k", news["body_hash"]) == f"k:{news['body_hash'][:12]}"
+    first = provider.create(news)
+    second = configured(texter_sim).create(news)
+    markers = {s["_id"]: ownership.marker_of(s) for s in texter_sim.scenarios()}
+    one, other = markers[first.id], markers[second.id]
+    assert one is not None
+    assert other is not None
+    assert one.resource == other.resource == news["marker"]
+    assert one.instance != other.instance
 
 
 def test_a_404_on_delete_is_success_only_if_the_scenario_is_gone(provider, texter_sim, monkeypatch):
@@ -242,7 +276,7 @@ def test_a_409_on_delete_with_on_destroy_delete_is_not_success(provider, texter_
         raise errors.ConflictError("delete", "conflict", status=409)
 
     monkeypatch.setattr(provider.client, "delete", refuse)
-    with pytest.raises(TexterProviderError, match="delete answered HTTP 409"):
+    with pytest.raises(TexterProviderError, match="answered HTTP 409 but .* still inactive"):
         provider.delete(created.id, {**created.outs, "on_destroy": "delete"})
 
 

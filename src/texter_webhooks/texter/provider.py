@@ -1,8 +1,17 @@
 """The dynamic provider behind TexterSubscription.
 
-Texter has no update endpoint: anything that changes the imported body replaces the
-scenario (create-before-delete, so the new one is live before the old one goes; the
-receiver deduplicates the overlap). Status is the one thing changed in place.
+Texter has no update endpoint: a change of what the scenario *says* (its content: name,
+description, triggers, conditions, actions) replaces it, create-before-delete, so the new
+one is live before the old one goes (the receiver deduplicates the overlap). Status changes
+in place; attribution (`author_uid`), `on_destroy` and `adopt` in state only. Whether the
+content changed is decided by rendering both sides with the code in force, never by a
+stored hash, so a release that derives the hash differently replaces nothing.
+
+Ownership (see `ownership`): a create owns only the scenario it imported itself, under a
+marker new to that create, and retires the scenarios its resource held before. So a
+replacement, forced (`pulumi up --replace`) or not, never leaves two resources holding one
+scenario, and the old resource's delete, even one left pending for a later process after a
+failed `up`, touches only the old scenario and its twins.
 
 The provider is pickled into state: it holds no credentials and no HTTP session. Both
 come from `configure()` (stack config `texter:baseUrl` / `texter:token`) in the provider
@@ -31,9 +40,8 @@ from pulumi.dynamic import (
 )
 from pulumi.runtime import rpc
 
-from texter_webhooks.texter import content
+from texter_webhooks.texter import content, ownership
 from texter_webhooks.texter.body import (
-    MARKER_PREFIX,
     STATUSES,
     BodySpec,
     body_hash,
@@ -44,12 +52,12 @@ from texter_webhooks.texter.body import (
 from texter_webhooks.texter.client import (
     RetryPolicy,
     TexterClient,
-    scenario_description,
     scenario_name,
     scenario_status,
 )
 from texter_webhooks.texter.errors import (
     AmbiguousWriteError,
+    AuthError,
     ConflictError,
     NotFoundError,
     TemplateError,
@@ -70,12 +78,12 @@ BODY_KEYS = (
     "placeholders",
     "author_uid",
 )
-# Inputs whose change needs a new scenario (Texter cannot edit an imported body); a live
-# body edited in the UI shows as a changed body_hash (see read).
-REPLACE_KEYS = (*BODY_KEYS, "body_hash")
+# Inputs the scenario's content comes from: changing one replaces the scenario if the
+# content it renders changes (a live body edited in the UI is drift, see read).
+CONTENT_INPUTS = ("event", "template", "url", "display_name", "description", "placeholders")
 # Inputs changed in place: status through activate/inactivate, the rest in state only.
-UPDATE_KEYS = ("status", "on_destroy", "adopt")
-OUTPUT_KEYS = ("subscription_id", "live_status", "body")
+UPDATE_KEYS = ("status", "on_destroy", "adopt", "author_uid")
+OUTPUT_KEYS = ("subscription_id", "live_status", "body", "twins", "drifted")
 # Where the SDK keeps the pickled provider, in inputs and in state.
 PROVIDER_KEY = "__provider"
 
@@ -107,9 +115,6 @@ class TexterSubscriptionProvider(ResourceProvider):
         self._client: TexterClient | None = None
         self._config_error: str | None = None
         self._lock = threading.Lock()
-        # Scenario ids adopted in this run: a forced replacement whose new scenario is the
-        # old one must not delete it again when the engine retires the old resource.
-        self._adopted: set[str] = set()
         self._run_start_listing: ListingSnapshot | None = None
         self._listing: ListingSnapshot | None = None
 
@@ -213,19 +218,41 @@ class TexterSubscriptionProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         # Only the meaningful inputs: never the pickled provider's bytes (they change with
-        # every edit of this code), never outputs. But a provider recorded under another
-        # import path is an update with no API call: refresh and destroy unpickle the one
-        # in state, so it must name a module that still exists.
-        changed = [k for k in (*REPLACE_KEYS, *UPDATE_KEYS) if _differs(olds.get(k), news.get(k))]
-        # (A refresh diffs the state against itself: both sides then hold the old record.)
+        # every edit of this code), never outputs or derived inputs (body_hash).
+        changed = [k for k in (*CONTENT_INPUTS, *UPDATE_KEYS) if _differs(olds.get(k), news.get(k))]
+        replaces: list[str] = []
+        if self._content_of(olds) != self._content_of(news) or olds.get("drifted"):
+            replaces = [k for k in changed if k in CONTENT_INPUTS] or ["body_hash"]
+        else:
+            # A content input that renders the same content (or a new hash derivation).
+            changed = [k for k in changed if k not in CONTENT_INPUTS]
+        if olds.get("twins"):
+            changed.append("twins")  # refresh found some: update retires them
+        # A provider recorded under another import path is an update with no API call:
+        # refresh and destroy unpickle the one in state, so it must name a module that
+        # still exists. (A refresh diffs the state against itself: both sides then hold the
+        # old record.)
         if recorded_elsewhere(olds.get(PROVIDER_KEY)) and not recorded_elsewhere(
             news.get(PROVIDER_KEY)
         ):
             changed.append(PROVIDER_KEY)
-        replaces = [k for k in changed if k in REPLACE_KEYS]
         return DiffResult(
-            changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False
+            changes=bool(changed or replaces),
+            replaces=replaces,
+            stables=[],
+            delete_before_replace=False,
         )
+
+    def _content_of(self, props: dict[str, Any]) -> str | None:
+        """The content hash `props` render to with this code; None while an input is
+        unknown (so it compares as changed), a fixed token for inputs this code refuses."""
+        if _contains_unknown({k: props.get(k) for k in BODY_KEYS}):
+            return None
+        try:
+            rendered = render(_body_spec({**props, "status": "active"}), stack=props["stack"])
+        except (TemplateError, KeyError):
+            return "not renderable"
+        return content.content_hash(rendered)
 
     # --- create / read / update / delete ------------------------------------------------
 
@@ -252,26 +279,35 @@ class TexterSubscriptionProvider(ResourceProvider):
         name = props["resource_name"]
         desired = self._render(props)
         wanted_hash = content.content_hash(desired)
-        marker = content.marker(props["marker"], wanted_hash)
-        desired = content.with_marker(desired, marker)
+        marker = ownership.new_marker(props["marker"])
         try:
-            scenario = self._existing(props, marker, wanted_hash)
-            if scenario is None:
-                scenario = self._import(desired, marker, wanted_hash, name)
+            # What earlier runs left: the scenario this resource replaces, orphans of
+            # failed creates, a hand-made scenario to adopt.
+            before = self.run_start_listing.scenarios()
+            hand_made = self._hand_made(props, desired, wanted_hash, before)
+            scenario = self._import(content.with_marker(desired, str(marker)), marker, name)
             if scenario_status(scenario) != props["status"]:
                 scenario = self._set_status(
                     scenario["_id"], props["status"], props.get("author_uid")
                 )
+            retired = ownership.superseded(props["marker"], scenario["_id"], before)
+            if hand_made is not None and scenario_status(hand_made) == "active":
+                retired.append(hand_made)
+            for old in retired:
+                log.info("%s: retiring scenario %s", name, old["_id"])
+                self._end(old["_id"], "inactivate", props)
         except TexterAPIError as exc:
             raise self._failure(props, str(exc), label=_event_label(props)) from None
         return CreateResult(scenario["_id"], self._outputs(props, scenario, wanted_hash))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
-            found = self.listing.find(lambda s: s.get("_id") == id_)
+            scenarios = self.listing.scenarios()
         except TexterAPIError as exc:
-            raise self._failure(props, f"refresh failed: {exc}") from None
-        scenario = found[0] if found else None
+            raise self._failure(
+                props, f"refresh failed: {exc}{_recorded_credentials(exc)}"
+            ) from None
+        scenario = next((s for s in scenarios if s.get("_id") == id_), None)
         if scenario is None:
             # Gone in Texter: an empty id drops it from state; the next up recreates it.
             return ReadResult(None, {})
@@ -279,51 +315,66 @@ class TexterSubscriptionProvider(ResourceProvider):
         inputs = {k: v for k, v in props.items() if k not in OUTPUT_KEYS}
         inputs["status"] = scenario_status(scenario)
         inputs["body_hash"] = live_hash
-        return ReadResult(id_, {**props, **self._outputs(inputs, scenario, live_hash)}, inputs)
+        outputs = {**props, **self._outputs(inputs, scenario, live_hash)}
+        # Both sides hashed by this code: edited in the Texter UI, not a new derivation.
+        outputs["drifted"] = live_hash != self._content_of(props) or None
+        twins = [s["_id"] for s in ownership.active_twins(scenario, scenarios)]
+        outputs["twins"] = twins or None
+        return ReadResult(id_, outputs, inputs)
 
     def _update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         # Every output is returned: the SDK's default update would drop the ones not given.
         outputs = {**olds, **news}
-        if olds.get("status") != news["status"]:
-            try:
+        try:
+            for twin in olds.get("twins") or []:
+                log.info("%s: retiring %s, a twin of %s", news["resource_name"], twin, id_)
+                self._end(twin, "inactivate", news)
+            outputs["twins"] = None
+            if olds.get("status") != news["status"]:
                 scenario = self._set_status(id_, news["status"], news.get("author_uid"))
-            except TexterAPIError as exc:
-                raise self._failure(news, f"status change failed: {exc}") from None
-            outputs.update(self._outputs(news, scenario, news["body_hash"]))
+                outputs.update(self._outputs(news, scenario, news["body_hash"]))
+        except TexterAPIError as exc:
+            raise self._failure(news, f"update failed: {exc}") from None
         return UpdateResult(outputs)
 
     def _delete(self, id_: str, props: dict[str, Any]) -> None:
-        with self._lock:
-            if id_ in self._adopted:
-                return  # now owned by the resource that replaced this one
-        name = props.get("resource_name", id_)
         action = props.get("on_destroy", "inactivate")
+        try:
+            # Twins carry this scenario's own marker (a late import, a copy made in the UI):
+            # they go with it. Listed before this process writes anything.
+            held = next(
+                (s for s in self.run_start_listing.scenarios() if s.get("_id") == id_), None
+            )
+            twins = ownership.active_twins(held, self.run_start_listing.scenarios()) if held else []
+            self._end(id_, action, props)
+            for twin in twins:
+                log.info("%s: retiring twin %s", props.get("resource_name"), twin["_id"])
+                self._end(twin["_id"], "inactivate", props)
+        except TexterAPIError as exc:
+            hint = _recorded_credentials(exc)
+            raise self._failure(props, f"{action} failed: {exc}{hint}") from None
+
+    def _end(self, id_: str, action: str, props: dict[str, Any]) -> None:
+        """Inactivates or deletes a scenario; already inactive or gone is success, once
+        the listing agrees (a wrong route, see client.ROUTES, must not pass as done)."""
         try:
             if action == "delete":
                 self.client.delete(id_)
             else:
                 self.client.inactivate(id_, author_uid=props.get("author_uid"))
         except (NotFoundError, ConflictError) as answer:
-            # 404: already gone; 409: already inactive. Both are success only if the
-            # listing agrees: a wrong route (see client.ROUTES) must not pass as done.
-            try:
-                scenario = self.client.get_scenario(id_)
-            except TexterAPIError as exc:
-                raise self._failure(props, f"{action} failed: {exc}") from None
+            scenario = self.client.get_scenario(id_)
             done = scenario is None or (
                 action == "inactivate" and scenario_status(scenario) != "active"
             )
             if not done:
-                raise self._failure(
-                    props,
-                    f"{action} answered HTTP {answer.status} but scenario {id_} is still "
+                raise TexterAPIError(
+                    action,
+                    f"answered HTTP {answer.status} but scenario {id_} is still "
                     f"{scenario_status(scenario or {})} in Texter",
+                    status=answer.status,
                 ) from None
-            log.info(
-                "%s: scenario %s already %s", name, id_, "gone" if scenario is None else "inactive"
-            )
-        except TexterAPIError as exc:
-            raise self._failure(props, f"{action} failed: {exc}") from None
+            log.info("scenario %s already %s", id_, "gone" if scenario is None else "inactive")
 
     def _failure(
         self, props: dict[str, Any], message: str, *, label: str = ""
@@ -333,6 +384,7 @@ class TexterSubscriptionProvider(ResourceProvider):
         url = props.get("url")
         if isinstance(url, str) and url and _known(url):
             message = message.replace(url, mask_url(url))
+
         name = props.get("resource_name", "?")
         return TexterProviderError(f"{name}{f' ({label})' if label else ''}: {message}")
 
@@ -344,39 +396,37 @@ class TexterSubscriptionProvider(ResourceProvider):
         except TemplateError as exc:
             raise TexterProviderError(f"{props['resource_name']}.{exc.field}: {exc}") from None
 
-    def _existing(
-        self, props: dict[str, Any], marker: str, wanted_hash: str
+    def _hand_made(
+        self,
+        props: dict[str, Any],
+        desired: dict[str, Any],
+        wanted_hash: str,
+        scenarios: list[dict[str, Any]],
     ) -> dict[str, Any] | None:
-        """A scenario this resource already owns (an earlier, interrupted create made it)
-        or, with adopt, one made by hand under the same name with the same content."""
-        candidates = self._owned(marker, wanted_hash, self.run_start_listing.scenarios())
-        if not candidates and props.get("adopt"):
-            name = content.display_name(self._render(props))
-            candidates = [
-                s
-                for s in self.run_start_listing.find(lambda s: scenario_name(s) == name)
-                if content.live_content_hash(s) == wanted_hash
-                # made by hand, not owned by another resource or stack
-                and MARKER_PREFIX not in scenario_description(s)
-            ]
-            if len(candidates) > 1:
-                ids = ", ".join(s["_id"] for s in candidates)
-                raise self._failure(
-                    props,
-                    f"adopt found {len(candidates)} scenarios named {name!r} ({ids}); "
-                    "delete the extra ones or give a display_name",
-                )
-        if not candidates:
+        """With adopt: the scenario made by hand (no marker) under the same name with the
+        same content. It is replaced by a managed copy, never shared (see ownership)."""
+        if not props.get("adopt"):
             return None
-        chosen = max(candidates, key=lambda s: scenario_status(s) == "active")
-        with self._lock:
-            self._adopted.add(chosen["_id"])
-        log.info("%s: adopting scenario %s", props["resource_name"], chosen["_id"])
-        return chosen
+        name = content.display_name(desired)
+        candidates = [
+            s
+            for s in scenarios
+            if scenario_name(s) == name
+            and not ownership.is_managed(s)
+            and content.live_content_hash(s) == wanted_hash
+        ]
+        if len(candidates) > 1:
+            ids = ", ".join(s["_id"] for s in candidates)
+            raise TexterAPIError(
+                "adopt",
+                f"found {len(candidates)} scenarios named {name!r} ({ids}); "
+                "delete the extra ones or give a display_name",
+            )
+        if candidates:
+            log.info("%s: adopting scenario %s", props["resource_name"], candidates[0]["_id"])
+        return candidates[0] if candidates else None
 
-    def _import(
-        self, body: dict[str, Any], marker: str, wanted_hash: str, name: str
-    ) -> dict[str, Any]:
+    def _import(self, body: dict[str, Any], marker: ownership.Marker, name: str) -> dict[str, Any]:
         try:
             made = self.client.import_scenario(body)
         except AmbiguousWriteError as exc:
@@ -384,44 +434,33 @@ class TexterSubscriptionProvider(ResourceProvider):
             # (a gateway's 502/504 too) may hide an import still running behind it.
             policy = self.client.policy
             grace = policy.read_timeout + 5 if exc.status is None else min(policy.read_timeout, 5)
-            found = self._await_owned(marker, wanted_hash, grace)
+            found = self._await_made(marker, grace)
             if found is not None:
                 log.info("%s: import outcome was unknown; found %s", name, found["_id"])
                 return found
             made = self.client.import_scenario(body)
-            # Should the first attempt still land, it is this resource's twin: remove it.
-            for twin in self._owned(marker, wanted_hash):
+            # Should the first attempt still land, it is this create's twin: remove it.
+            # (One landing later still is reported by refresh and retired by up.)
+            for twin in ownership.made_by(marker, self.client.list_scenarios()):
                 if twin["_id"] != made.get("_id"):
                     log.warning("%s: removing duplicate scenario %s", name, twin["_id"])
                     self.client.delete(twin["_id"])
         if not made.get("_id"):
             # 201 without the Scenario the contract promises: find what it made.
-            found = self._await_owned(marker, wanted_hash, 0.0)
+            found = self._await_made(marker, 0.0)
             if found is None:
                 raise TexterAPIError("import", "Texter answered without the new scenario's _id")
             return found
         return made
 
-    def _await_owned(self, marker: str, wanted_hash: str, grace: float) -> dict[str, Any] | None:
-        """The scenario this resource's import made, looking for up to `grace` seconds."""
+    def _await_made(self, marker: ownership.Marker, grace: float) -> dict[str, Any] | None:
+        """The scenario this create's import made, looking for up to `grace` seconds."""
         deadline = time.monotonic() + grace
         while True:
-            owned = self._owned(marker, wanted_hash)
-            if owned or time.monotonic() >= deadline:
-                return owned[0] if owned else None
+            made = ownership.made_by(marker, self.client.list_scenarios())
+            if made or time.monotonic() >= deadline:
+                return made[0] if made else None
             time.sleep(min(1.0, max(grace / 5, 0.1)))
-
-    def _owned(
-        self, marker: str, wanted_hash: str, listing: list[dict[str, Any]] | None = None
-    ) -> list[dict[str, Any]]:
-        """Scenarios carrying this resource's marker with the content it wants; from a
-        fresh listing unless one is given."""
-        scenarios = self.client.list_scenarios() if listing is None else listing
-        return [
-            s
-            for s in scenarios
-            if marker in scenario_description(s) and content.live_content_hash(s) == wanted_hash
-        ]
 
     def _set_status(self, id_: str, wanted: str, author_uid: str | None) -> dict[str, Any]:
         call = self.client.activate if wanted == "active" else self.client.inactivate
@@ -501,6 +540,18 @@ def _differs(old: Any, new: Any) -> bool:
     if not _known(new) and new is not None:
         return True  # unknown until apply: show it as a change
     return body_hash({"v": old}) != body_hash({"v": new})
+
+
+def _recorded_credentials(error: TexterAPIError) -> str:
+    """Why a 401 on refresh or destroy is not about the stack's current config: both
+    configure the provider from what the last `up` recorded."""
+    if not isinstance(error, AuthError):
+        return ""
+    return (
+        "; refresh and destroy use the Texter credentials recorded at the last `pulumi up`: "
+        "after rotating texter:token, run `pulumi up` first (it records the new one), or "
+        "`pulumi refresh --run-program`"
+    )
 
 
 def _event_label(props: dict[str, Any]) -> str:

@@ -42,9 +42,17 @@ class TexterSubscriptionArgs:
     adopt: bool = False
 
 
-class TexterSubscription(Resource):
+# The type 0.1 registered every subscription under; existing stacks move by this alias.
+UNNAMED_DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
+
+
+class TexterSubscription(Resource, module="texter", name="Subscription"):
     """Creates the subscription on `up`, diffs it field by field, repairs drift after a
-    refresh, and inactivates or deletes it on `destroy`."""
+    refresh, and inactivates or deletes it on `destroy`.
+
+    Type `pulumi-python:dynamic/texter:Subscription`. The URL is secret whatever is passed
+    (it usually carries the receiver's secret): encrypted in state, `[secret]` in previews.
+    """
 
     # Every output is declared here: undeclared ones never reach the program.
     subscription_id: pulumi.Output[str]
@@ -52,6 +60,9 @@ class TexterSubscription(Resource):
     body_hash: pulumi.Output[str]
     url_fingerprint: pulumi.Output[str]
     body: pulumi.Output[dict[str, Any]]
+    # Active scenarios with this one's own marker that refresh found (a late import, a
+    # copy made in the Texter UI); the next `up` retires them.
+    twins: pulumi.Output[list[str] | None]
     url: pulumi.Output[str]
     event: pulumi.Output[str | None]
     status: pulumi.Output[str]
@@ -72,7 +83,7 @@ class TexterSubscription(Resource):
             "marker": hashlib.sha256(key.encode()).hexdigest()[:16],
             "event": args.event,
             "template": dict(args.template) if args.template is not None else None,
-            "url": args.url,
+            "url": pulumi.Output.secret(args.url),
             "display_name": args.display_name,
             "description": args.description,
             "placeholders": args.placeholders,
@@ -85,5 +96,17 @@ class TexterSubscription(Resource):
             "subscription_id": None,
             "live_status": None,
             "body": None,
+            "twins": None,
         }
+        opts = pulumi.ResourceOptions.merge(
+            opts,
+            pulumi.ResourceOptions(
+                aliases=[pulumi.Alias(type_=UNNAMED_DYNAMIC_TYPE)],
+                additional_secret_outputs=["url", "body"],
+            ),
+        )
         super().__init__(TexterSubscriptionProvider(), resource_name, props, opts)
+
+
+# The type token subscriptions register under, as state and previews show it.
+SUBSCRIPTION_TYPE = f"pulumi-python:{TexterSubscription._resource_type_name}"

@@ -1,0 +1,97 @@
+"""Which scenarios a resource owns, told by the marker at the end of their description.
+
+Texter cannot relabel a scenario (there is no update endpoint), so ownership is written
+once, at import, as `[texter-webhooks:<resource>:<instance>]`:
+
+- `resource`: 16 hex of project/stack/resource name (TexterSubscription computes it),
+  the same for every scenario that resource ever made, across replacements;
+- `instance`: 12 hex, new for each create (random), the same for every attempt of that
+  create. Stacks made before 0.2 wrote 12 hex of the content hash here; both read alike.
+
+Rules the provider keeps with them:
+
+- a create owns only what it imported itself (its instance); it never takes over a
+  scenario another create made, so two resources can never hold one scenario, even when a
+  replaced resource's delete runs in a later process;
+- after its import, a create retires every other active scenario of its resource: the one
+  it replaces, orphans of creates that failed after Texter took the import;
+- *twins* are other scenarios with the held scenario's own marker: an import that landed
+  after the create had given up on it, or a copy made by hand in the Texter UI. Refresh
+  reports them, `up` retires them, destroy retires them with the scenario;
+- a hand-made scenario (no marker) is adopted by importing a managed copy and retiring
+  the original, so two stacks adopting it each get their own and never share one.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from texter_webhooks.texter.body import MARKER_PREFIX
+from texter_webhooks.texter.client import scenario_description, scenario_status
+
+Scenario = dict[str, Any]
+
+_MARKER = re.compile(re.escape(MARKER_PREFIX) + r"([0-9a-f]{16}):([0-9a-f]{12})\]")
+
+
+@dataclass(frozen=True)
+class Marker:
+    resource: str
+    instance: str
+
+    def __str__(self) -> str:
+        return f"{self.resource}:{self.instance}"
+
+
+def new_marker(resource: str) -> Marker:
+    """The marker of a new create of `resource`."""
+    return Marker(resource, secrets.token_hex(6))
+
+
+def marker_of(scenario: Scenario) -> Marker | None:
+    found = _MARKER.search(scenario_description(scenario))
+    return Marker(found.group(1), found.group(2)) if found else None
+
+
+def is_managed(scenario: Scenario) -> bool:
+    """Whether some TexterSubscription made it (of any stack)."""
+    return MARKER_PREFIX in scenario_description(scenario)
+
+
+def made_by(marker: Marker, scenarios: Iterable[Scenario]) -> list[Scenario]:
+    """The scenarios one create made (normally one; more when an import it gave up on
+    landed anyway)."""
+    return [s for s in scenarios if marker_of(s) == marker]
+
+
+def superseded(resource: str, keep_id: str, scenarios: Iterable[Scenario]) -> list[Scenario]:
+    """Active scenarios of `resource` other than the one it now holds."""
+    return [
+        s
+        for s in scenarios
+        if s.get("_id") != keep_id
+        and scenario_status(s) == "active"
+        and (found := marker_of(s)) is not None
+        and found.resource == resource
+    ]
+
+
+def active_twins(held: Scenario, scenarios: Iterable[Scenario]) -> list[Scenario]:
+    """Active scenarios carrying the held scenario's own marker, sorted by id."""
+    marker = marker_of(held)
+    if marker is None:
+        return []
+    return sorted(
+        (
+            s
+            for s in scenarios
+            if s.get("_id") != held.get("_id")
+            and scenario_status(s) == "active"
+            and marker_of(s) == marker
+        ),
+        key=lambda s: str(s.get("_id")),
+    )
