@@ -34,10 +34,21 @@ class SubscriptionStack:
     name: str = "e2e"
 
     def program(self) -> None:
+        """One TexterSubscription per entry: TexterSubscriptionArgs fields, plus `after`
+        (names it depends on) and `plain_url` (pass the URL as a plain string)."""
+        made: dict[str, TexterSubscription] = {}
         for resource_name, spec in self.subscriptions.items():
             args = dict(spec)
-            url = pulumi.Output.secret(args.pop("url", receiver_url()))
-            sub = TexterSubscription(resource_name, TexterSubscriptionArgs(url=url, **args))
+            after = [made[name] for name in args.pop("after", [])]
+            plain = args.pop("plain_url", False)
+            raw_url = args.pop("url", receiver_url())
+            url = raw_url if plain else pulumi.Output.secret(raw_url)
+            sub = TexterSubscription(
+                resource_name,
+                TexterSubscriptionArgs(url=url, **args),
+                pulumi.ResourceOptions(depends_on=after),
+            )
+            made[resource_name] = sub
             pulumi.export(f"{resource_name}Id", sub.subscription_id)
             pulumi.export(f"{resource_name}Status", sub.live_status)
 
@@ -57,14 +68,17 @@ class SubscriptionStack:
             }
         )
 
-    def up(self) -> auto.UpResult:
-        return self.stack().up(show_secrets=False, color="never")
+    def up(self, **kwargs: Any) -> auto.UpResult:
+        return self.stack().up(show_secrets=False, color="never", **kwargs)
+
+    def urn(self, resource_name: str) -> str:
+        return str(self.state_resources()[resource_name]["urn"])
 
     def preview(self, **kwargs: Any) -> auto.PreviewResult:
         return self.stack().preview(color="never", **kwargs)
 
-    def refresh(self) -> auto.RefreshResult:
-        return self.stack().refresh(show_secrets=False, color="never")
+    def refresh(self, **kwargs: Any) -> auto.RefreshResult:
+        return self.stack().refresh(show_secrets=False, color="never", **kwargs)
 
     def destroy(self) -> auto.DestroyResult:
         return self.stack().destroy(show_secrets=False, color="never")

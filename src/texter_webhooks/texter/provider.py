@@ -318,8 +318,9 @@ class TexterSubscriptionProvider(ResourceProvider):
         outputs = {**props, **self._outputs(inputs, scenario, live_hash)}
         # Both sides hashed by this code: edited in the Texter UI, not a new derivation.
         outputs["drifted"] = live_hash != self._content_of(props) or None
+        # In inputs too, so the next preview shows them going (`- twins: [...]`).
         twins = [s["_id"] for s in ownership.active_twins(scenario, scenarios)]
-        outputs["twins"] = twins or None
+        outputs["twins"] = inputs["twins"] = twins or None
         return ReadResult(id_, outputs, inputs)
 
     def _update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
