@@ -1,0 +1,60 @@
+"""The README's `pulumi preview --diff` example is what the CLI prints for it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from simulator.server import SimulatorServer
+from tests.conftest import TEXTER_TOKEN, ProjectFactory
+from tooling.sandbox import SubscriptionStack, receiver_url
+
+pytestmark = pytest.mark.e2e
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+MATCHED = {"event": "newMatchedMessage", "placeholders": {"expression": 'text == "help"'}}
+# Values that differ from run to run, as the README writes them.
+VOLATILE = [
+    (re.compile(r"\b[0-9a-f]{64}\b"), "<sha256>"),
+    (re.compile(r"\b[0-9a-f]{24}\b"), "<scenario id>"),
+    (re.compile(r'marker         : "[0-9a-f]{16}"'), 'marker         : "<resource key>"'),
+    (re.compile(r'"[0-9a-f]{12}"'), '"<12 hex>"'),
+]
+
+
+def readme_example() -> str:
+    found = re.search(r"```text title=\"preview --diff\"\n(.*?)```", README.read_text(), re.S)
+    assert found is not None, "the README lost its preview example"
+    return found.group(1)
+
+
+def normalized(preview: str) -> list[str]:
+    """The preview with volatile values replaced, split into its header, one part per
+    resource (sorted: the CLI prints them as their steps are ready) and its summary."""
+    for pattern, stand_in in VOLATILE:
+        preview = pattern.sub(stand_in, preview)
+    parts = re.split(r"(?m)^(?=    ~ |    \+-|Resources:)", preview)
+    return [parts[0], *sorted(parts[1:-1]), parts[-1].rstrip("\n")]
+
+
+def test_the_readme_preview_example_is_the_cli_s_output(
+    make_project: ProjectFactory, texter_sim: SimulatorServer
+) -> None:
+    subs = SubscriptionStack(make_project("texter-webhooks"), texter_sim, TEXTER_TOKEN, name="dev")
+    subs.configure()
+    subs.subscriptions = {"chatAssigned": {"event": "chatAssigned"}, "newMatchedMessage": MATCHED}
+    subs.up()
+    subs.subscriptions = {
+        "chatAssigned": {
+            "event": "chatAssigned",
+            "description": "Assigned chats to the CRM",
+            "url": receiver_url("hooks/v2"),
+        },
+        "newMatchedMessage": {**MATCHED, "status": "inactive"},
+    }
+    parts = normalized(subs.preview(diff=True).stdout)
+    assert parts == normalized(readme_example())
+    (replace,) = [part for part in parts if part.startswith("    +-")]
+    assert len(replace.splitlines()) <= 25  # a one-field replace reads at a glance
