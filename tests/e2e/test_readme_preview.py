@@ -35,7 +35,7 @@ def normalized(preview: str) -> list[str]:
     resource (sorted: the CLI prints them as their steps are ready) and its summary."""
     for pattern, stand_in in VOLATILE:
         preview = pattern.sub(stand_in, preview)
-    parts = re.split(r"(?m)^(?=    ~ |    \+-|Resources:)", preview)
+    parts = re.split(r"(?m)^(?=    (?:~ |\+-)pulumi-python|Resources:)", preview)
     return [parts[0], *sorted(parts[1:-1]), parts[-1].rstrip("\n")]
 
 
