@@ -64,6 +64,17 @@ def test_display_name_description_status_and_author_are_applied() -> None:
     assert body["authorUid"] == "user-1"
 
 
+@pytest.mark.parametrize(
+    ("display_name", "name"),
+    [("Assigned chats", "(SUB) Assigned chats"), ("(SUB) Assigned chats", "(SUB) Assigned chats")],
+)
+def test_every_subscription_keeps_the_sub_prefix_the_texter_ui_sorts_by(display_name, name):
+    body = render(BodySpec(url=URL, event="chatAssigned", display_name=display_name), stack="p")
+    assert body["data"]["name"] == name
+    templates = {e: catalog.lookup(e).template["data"]["name"] for e in catalog.event_names()}
+    assert all(n.startswith("(SUB) ") for n in templates.values()), templates
+
+
 def test_matched_message_expression_replaces_the_whole_condition() -> None:
     body = render(
         BodySpec(url=URL, event="newMatchedMessage", placeholders={"expression": 'text == "x"'}),

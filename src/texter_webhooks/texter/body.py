@@ -22,6 +22,8 @@ STATUSES = ("active", "inactive")
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 MARKER_PREFIX = "[texter-webhooks:"
+# How every subscription's name starts (the catalog's templates, CONTRACT.md §4).
+SUBSCRIPTION_PREFIX = "(SUB) "
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,9 @@ def render(spec: BodySpec, *, stack: str) -> dict[str, Any]:
 
     data = body["data"]
     base_name = spec.display_name or f"{data['name']} [{stack}]"
+    # The Texter UI tells subscriptions from other scenarios by this prefix: keep it.
+    if not base_name.startswith(SUBSCRIPTION_PREFIX):
+        base_name = SUBSCRIPTION_PREFIX + base_name
     data["name"] = base_name
     description = spec.description if spec.description is not None else data.get("description", "")
     if spec.marker:

@@ -50,6 +50,8 @@ ROUTES: dict[str, tuple[str, str]] = {
     "delete": ("DELETE", "/scenarios/manage/{id}"),
     "runs": ("GET", "/scenarios/manage/{id}/runs"),
 }
+# Writes Texter may acknowledge with a non-JSON 2xx (the plain text `OK` of its docs).
+_BODYLESS_SUCCESS = frozenset({"activate", "inactivate", "delete"})
 # Safe to send again after an unknown outcome: they converge on the same state.
 _IDEMPOTENT = {"list", "activate", "inactivate", "delete", "runs"}
 _ERRORS: dict[int, type[TexterAPIError]] = {
@@ -153,8 +155,10 @@ class TexterClient:
     def inactivate(self, scenario_id: str, *, author_uid: str | None = None) -> dict[str, Any]:
         return self._call("inactivate", scenario_id, json_body=_author(author_uid))  # type: ignore[no-any-return]
 
-    def delete(self, scenario_id: str) -> None:
-        self._call("delete", scenario_id)
+    def delete(self, scenario_id: str) -> dict[str, Any]:
+        """Texter's answer: JSON when it gives one, else {} (an empty or `OK` 2xx)."""
+        answer = self._call("delete", scenario_id)
+        return answer if isinstance(answer, dict) else {}
 
     def list_runs(self, scenario_id: str) -> list[dict[str, Any]]:
         page = self._call("runs", scenario_id)
@@ -247,6 +251,10 @@ class TexterClient:
             try:
                 return response.json()
             except ValueError:
+                if operation in _BODYLESS_SUCCESS:
+                    # Texter answers some writes with a plain `OK`: success, with no
+                    # Scenario to read; callers verify by a listing (see provider).
+                    return {}
                 raise UnavailableError(
                     operation, "the answer was not JSON", status=status, detail=_excerpt(response)
                 ) from None

@@ -360,22 +360,28 @@ class TexterSubscriptionProvider(ResourceProvider):
         the listing agrees (a wrong route, see client.ROUTES, must not pass as done)."""
         try:
             if action == "delete":
-                self.client.delete(id_)
+                answer = self.client.delete(id_)
             else:
-                self.client.inactivate(id_, author_uid=props.get("author_uid"))
+                answer = self.client.inactivate(id_, author_uid=props.get("author_uid"))
+            if not answer:
+                # A 2xx with no body (or a plain `OK`): believe the listing, not the status.
+                self._verify_ended(id_, action)
         except (NotFoundError, ConflictError) as answer:
-            scenario = self.client.get_scenario(id_)
-            done = scenario is None or (
-                action == "inactivate" and scenario_status(scenario) != "active"
+            self._verify_ended(id_, action, answered=answer.status)
+
+    def _verify_ended(self, id_: str, action: str, *, answered: int | None = None) -> None:
+        """The listing shows the scenario gone, or (inactivate) not active; else raises."""
+        scenario = self.client.get_scenario(id_)
+        done = scenario is None or (
+            action == "inactivate" and scenario_status(scenario) != "active"
+        )
+        if not done:
+            raise TexterAPIError(
+                action,
+                f"answered HTTP {answered or '2xx'} but scenario {id_} is still "
+                f"{scenario_status(scenario or {})} in Texter",
+                status=answered,
             )
-            if not done:
-                raise TexterAPIError(
-                    action,
-                    f"answered HTTP {answer.status} but scenario {id_} is still "
-                    f"{scenario_status(scenario or {})} in Texter",
-                    status=answer.status,
-                ) from None
-            log.info("scenario %s already %s", id_, "gone" if scenario is None else "inactive")
 
     def _failure(
         self, props: dict[str, Any], message: str, *, label: str = ""
