@@ -14,6 +14,8 @@ import pytest
 import requests
 from pulumi import automation as auto
 
+from simulator.config import SimulatorConfig
+from simulator.scopes import ALL_SCOPES
 from simulator.server import SimulatorServer
 from tests.conftest import TEXTER_TOKEN, ProjectFactory
 from texter_webhooks.texter import ownership
@@ -249,3 +251,32 @@ def test_i7_a_plain_string_url_is_secret_in_state_preview_and_errors(
     for text in ("".join(outputs), preview.stdout, exported, str(failed.value)):
         assert RECEIVER_SECRET not in text
     assert "[secret]" in preview.stdout
+
+
+# --- credentials ----------------------------------------------------------------------------
+
+
+def test_a_401_on_refresh_explains_the_recorded_credentials_and_up_moves_on(
+    make_project: ProjectFactory,
+) -> None:
+    rotated = "tt_" + "rotated0123456789abcd"
+    tokens = {TEXTER_TOKEN: ALL_SCOPES, rotated: ALL_SCOPES}
+    with SimulatorServer(SimulatorConfig(tokens=tokens, log_requests=False)) as sim:
+        subs = stack(make_project("texter-webhooks"), sim)
+        subs.subscriptions = {"a": ASSIGNED}
+        subs.up()
+        # The old token is revoked in Texter and the new one set in the stack's config.
+        del tokens[TEXTER_TOKEN]
+        subs.stack().set_config("texter:token", auto.ConfigValue(rotated, secret=True))
+
+        with pytest.raises(auto.CommandError) as refused:
+            subs.refresh()
+        message = str(refused.value)
+        assert "HTTP 401" in message
+        assert "credentials recorded at the last `pulumi up`" in message
+        assert "run `pulumi up` first" in message
+        assert rotated not in message
+        assert TEXTER_TOKEN not in message
+
+        subs.up()  # records the rotated token
+        assert subs.refresh().summary.result == "succeeded"
