@@ -13,7 +13,7 @@ from simulator.config import SimulatorConfig
 from simulator.errors import ApiError
 from simulator.ids import is_object_id, now_ms
 from simulator.import_body import NAME_MAX, validate_import
-from simulator.messages import ApiRequest, Response
+from simulator.messages import ApiRequest, Response, plain_ok
 from simulator.routes import Route
 from simulator.store import ScenarioStore, not_found
 from simulator.validation import (
@@ -127,7 +127,7 @@ class ScenarioApi:
                 idempotent=self._config.idempotent_toggles,
             ),
         )
-        return Response(200, scenario)
+        return self._changed(Response(200, scenario))
 
     def _inactivate(self, request: ApiRequest) -> Response:
         self._body(request, ("authorUid",), required=False)
@@ -135,12 +135,16 @@ class ScenarioApi:
             request.path_params["id"],
             lambda s: revisions.inactivate(s, idempotent=self._config.idempotent_toggles),
         )
-        return Response(200, scenario)
+        return self._changed(Response(200, scenario))
 
     def _delete(self, request: ApiRequest) -> Response:
         scenario_id = request.path_params["id"]
         self._store.delete(scenario_id)
-        return Response(200, {"_id": scenario_id, "deleted": True})
+        return self._changed(Response(200, {"_id": scenario_id, "deleted": True}))
+
+    def _changed(self, response: Response) -> Response:
+        """The success answer of activate/inactivate/delete in the configured reading."""
+        return plain_ok() if self._config.plain_ok_replies else response
 
     def _runs(self, request: ApiRequest) -> Response:
         runs = self._store.runs(request.path_params["id"])

@@ -11,6 +11,7 @@ from simulator.faults import FaultPlan
 from simulator.firing import EventFirer
 from simulator.persistence import StateFile
 from simulator.request_log import RequestLog
+from simulator.routes import Route, build_routes
 from simulator.store import ScenarioStore
 
 Sleep = Callable[[float], None]
@@ -27,6 +28,7 @@ class Simulator:
     ) -> None:
         self.config = config
         self.sleep = sleep
+        self.routes: tuple[Route, ...] = build_routes(config.route_paths)
         state_file = StateFile(config.state_path) if config.state_path is not None else None
         self.store = ScenarioStore(state_file)
         self.faults = FaultPlan()

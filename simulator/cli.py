@@ -56,6 +56,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="answer 404 instead of 400 for a scenario id that is not a 24-hex ObjectId",
     )
     parser.add_argument(
+        "--plain-ok-replies",
+        action="store_true",
+        help="activate, inactivate and delete answer 200 with the text/plain body OK",
+    )
+    parser.add_argument(
+        "--route",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="serve route NAME at PATH (relative to /server/api/v2, {id} for the scenario "
+        "id), e.g. inactivate=/scenarios/manage/{id}/pause; repeatable",
+    )
+    parser.add_argument(
         "--fire-timeout", type=float, default=10.0, help="seconds per webhook POST (default 10)"
     )
     parser.add_argument("--quiet", action="store_true", help="no per-request lines on stderr")
@@ -73,7 +86,22 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         state_path=args.state,
         fire_timeout_s=args.fire_timeout,
         log_requests=not args.quiet,
+        plain_ok_replies=args.plain_ok_replies,
+        route_paths=route_paths_from_specs(args.route) or None,
     )
+
+
+def route_paths_from_specs(specs: list[str]) -> dict[str, str]:
+    """``NAME=PATH`` options as a mapping; the names and paths are checked by the config."""
+    paths: dict[str, str] = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--route takes NAME=PATH, got {spec!r}")
+        if name in paths:
+            raise ValueError(f"--route {name} was given twice")
+        paths[name] = path
+    return paths
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from simulator.routes import build_routes
 from simulator.scopes import ALL_SCOPES, normalize_scope
 
 API_PREFIX = "/server/api/v2"
@@ -70,6 +71,13 @@ class SimulatorConfig:
     log_requests: bool = True
     # Largest accepted request body.
     max_body_bytes: int = 5 * 1024 * 1024
+    # Activate, inactivate and delete answer 200 with the text body `OK` (text/plain)
+    # instead of JSON: Texter's docs show several endpoints answering a plain `OK`.
+    plain_ok_replies: bool = False
+    # Route name -> path template (relative to API_PREFIX, `{id}` for the scenario id) served
+    # instead of the default, e.g. {"inactivate": "/scenarios/manage/{id}/pause"}: a stand-in
+    # for a Texter whose routes differ from the client's.
+    route_paths: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.latency_ms < 0:
@@ -82,3 +90,4 @@ class SimulatorConfig:
             unknown = set(scopes) - ALL_SCOPES
             if unknown:
                 raise ValueError(f"unknown scopes for a token: {sorted(unknown)}")
+        build_routes(self.route_paths)  # raises ValueError naming a bad route or path

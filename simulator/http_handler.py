@@ -8,7 +8,6 @@ where the fault was injected, with no partial response.
 from __future__ import annotations
 
 import contextlib
-import json
 import socket
 import socketserver
 import struct
@@ -175,11 +174,11 @@ class HttpExchange:
 
     def respond(self, response: Response) -> None:
         handler = self._handler
-        payload = json.dumps(response.body).encode("utf-8")
+        payload = response.payload()
         handler.send_response(response.status)
         for name, value in response.headers.items():
             handler.send_header(name, value)
-        handler.send_header("Content-Type", "application/json; charset=utf-8")
+        handler.send_header("Content-Type", response.media_type)
         handler.send_header("Content-Length", str(len(payload)))
         if handler.close_connection:
             handler.send_header("Connection", "close")

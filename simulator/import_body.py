@@ -35,11 +35,16 @@ DATA_KEYS = (
     "loaders",
     "conditions",
     "actions",
+    "loops",
+    "tags",
+    "attachedData",
     "options",
 )
 LOADER_GROUPS = ("beforeConditions", "afterConditions")
 LOADER_KEYS = ("name", "alias", "params", "confidentialData")
 STEP_KEYS = ("name", "params", "confidentialData")
+# A loop item is documented only as `{loop: {...}}` (contract §5): its inside is not checked.
+LOOP_ITEM_KEYS = ("loop",)
 # Only these request-action params are documented; anything else (e.g. headers) is [ND].
 REQUEST_PARAM_KEYS = ("url", "method", "json", "data")
 OPTION_KEYS = ("unorderedActions",)
@@ -86,6 +91,11 @@ def _validate_data(data: dict[str, Any], problems: Problems, *, lenient: bool) -
         _validate_conditions(data["conditions"], problems, lenient=lenient)
     placeholder_paths = _report_placeholders(data, problems)
     _validate_actions(data, problems, placeholder_paths, lenient=lenient)
+    if "loops" in data:
+        data["loops"] = _validate_loops(data["loops"], problems, lenient=lenient)
+    _validate_tags(data, problems)
+    if "attachedData" in data and not isinstance(data["attachedData"], dict):
+        problems.add("data.attachedData", "must be a JSON object")
     if "options" in data:
         data["options"] = _validate_options(data["options"], problems, lenient=lenient)
     return data
@@ -196,10 +206,41 @@ def _validate_request_params(
         problems.add(key_path(path, "method"), f"must be one of {', '.join(REQUEST_METHODS)}")
     if "json" in params and not isinstance(params["json"], bool):
         problems.add(key_path(path, "json"), "must be a boolean")
-    if "data" not in params:
-        problems.add(key_path(path, "data"), "is required")
-    elif not isinstance(params["data"], dict):
+    # `data` is the request body; Texter's docs show request actions without one.
+    if "data" in params and not isinstance(params["data"], dict):
         problems.add(key_path(path, "data"), "must be a JSON object")
+
+
+def _validate_loops(loops: Any, problems: Problems, *, lenient: bool) -> Any:
+    if not isinstance(loops, list):
+        problems.add("data.loops", "must be a list of {loop: {...}} objects")
+        return loops
+    kept = []
+    for index, item in enumerate(loops):
+        path = index_path("data.loops", index)
+        if not isinstance(item, dict):
+            problems.add(path, "must be a JSON object")
+            kept.append(item)
+            continue
+        item = check_unknown_keys(item, LOOP_ITEM_KEYS, path, problems, lenient=lenient)
+        if "loop" not in item:
+            problems.add(key_path(path, "loop"), "is required")
+        elif not isinstance(item["loop"], dict):
+            problems.add(key_path(path, "loop"), "must be a JSON object")
+        kept.append(item)
+    return kept
+
+
+def _validate_tags(data: dict[str, Any], problems: Problems) -> None:
+    if "tags" not in data:
+        return
+    tags = data["tags"]
+    if not isinstance(tags, list):
+        problems.add("data.tags", "must be a list of strings")
+        return
+    for index, tag in enumerate(tags):
+        if not isinstance(tag, str):
+            problems.add(index_path("data.tags", index), "must be a string")
 
 
 def _validate_options(options: Any, problems: Problems, *, lenient: bool) -> Any:

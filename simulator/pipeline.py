@@ -55,7 +55,9 @@ class _LoggingExchange:
 def _serve(sim: Simulator, exchange: Exchange, entry: dict[str, object]) -> int | None:
     sim.apply_latency()
     try:
-        route, params = match(exchange.method, _relative(exchange.method, exchange.path))
+        route, params = match(
+            exchange.method, _relative(exchange.method, exchange.path), sim.routes
+        )
     except ApiError as err:
         return _reply_error(exchange, err)
     sim.requests.set_route(entry, route.name)

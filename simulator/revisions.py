@@ -22,6 +22,9 @@ CONTENT_DEFAULTS: dict[str, Any] = {
     "conditions": [],
     "loaders": {},
     "actions": [],
+    "loops": [],
+    "tags": [],
+    "attachedData": {},
     "options": {"unorderedActions": False},
 }
 
@@ -82,9 +85,9 @@ def _body(scenario_id: str, content: dict[str, Any], status: str) -> dict[str, A
         "conditions": content["conditions"],
         "loaders": content["loaders"],
         "actions": content["actions"],
-        "loops": [],
-        "tags": [],
-        "attachedData": {},
+        "loops": content["loops"],
+        "tags": content["tags"],
+        "attachedData": content["attachedData"],
         "options": content["options"],
     }
 

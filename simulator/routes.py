@@ -1,13 +1,22 @@
-"""The API route table (paths relative to ``/server/api/v2``) and how a request finds its route."""
+"""The API route table (paths relative to ``/server/api/v2``) and how a request finds its route.
+
+Paths are written as templates with an ``{id}`` placeholder for the scenario id. The table can
+be served with other paths (``SimulatorConfig.route_paths``), so a tool that must notice when
+Texter's routes are not the ones the client assumes can be tested against a simulator that
+serves different ones.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 from simulator import scopes
 from simulator.errors import ApiError
 
+ID_PLACEHOLDER = "{id}"
 _ID = r"(?P<id>[^/]+)"
 
 
@@ -15,57 +24,105 @@ _ID = r"(?P<id>[^/]+)"
 class Route:
     name: str
     method: str
-    pattern: re.Pattern[str]
+    path: str  # template, e.g. /scenarios/manage/{id}/activate
     scopes: tuple[str, ...]
     query_params: tuple[str, ...] = ()
 
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        return compile_path(self.path)
+
+    @property
+    def takes_id(self) -> bool:
+        return ID_PLACEHOLDER in self.path
+
+
+def compile_path(path: str) -> re.Pattern[str]:
+    """The regular expression matching a path template; ``{id}`` is one path segment."""
+    literal_parts = path.split(ID_PLACEHOLDER)
+    return re.compile(_ID.join(re.escape(part) for part in literal_parts))
+
 
 ROUTES: tuple[Route, ...] = (
-    Route(
-        "import",
-        "POST",
-        re.compile(r"/scenarios/manage/import"),
-        (scopes.CREATE, scopes.MANAGE_ON_BEHALF),
-    ),
+    Route("import", "POST", "/scenarios/manage/import", (scopes.CREATE, scopes.MANAGE_ON_BEHALF)),
     Route(
         "list",
         "GET",
-        re.compile(r"/scenarios/manage"),
+        "/scenarios/manage",
         (scopes.VIEW, scopes.MANAGE_ON_BEHALF),
         query_params=("includeSystem",),
     ),
     Route(
         "activate",
         "POST",
-        re.compile(rf"/scenarios/manage/{_ID}/activate"),
+        "/scenarios/manage/{id}/activate",
         (scopes.ACTIVATE, scopes.MANAGE_ON_BEHALF),
     ),
     Route(
         "inactivate",
         "POST",
-        re.compile(rf"/scenarios/manage/{_ID}/inactivate"),
+        "/scenarios/manage/{id}/inactivate",
         (scopes.ACTIVATE, scopes.MANAGE_ON_BEHALF),
     ),
+    Route("delete", "DELETE", "/scenarios/manage/{id}", (scopes.DELETE, scopes.MANAGE_ON_BEHALF)),
     Route(
-        "delete",
-        "DELETE",
-        re.compile(rf"/scenarios/manage/{_ID}"),
-        (scopes.DELETE, scopes.MANAGE_ON_BEHALF),
+        "runs", "GET", "/scenarios/manage/{id}/runs", (scopes.VIEW_RUNS, scopes.MANAGE_ON_BEHALF)
     ),
-    Route(
-        "runs",
-        "GET",
-        re.compile(rf"/scenarios/manage/{_ID}/runs"),
-        (scopes.VIEW_RUNS, scopes.MANAGE_ON_BEHALF),
-    ),
-    Route(
-        "copy",
-        "POST",
-        re.compile(rf"/scenarios/manage/{_ID}/copy"),
-        (scopes.CREATE, scopes.MANAGE_ON_BEHALF),
-    ),
+    Route("copy", "POST", "/scenarios/manage/{id}/copy", (scopes.CREATE, scopes.MANAGE_ON_BEHALF)),
 )
 ROUTE_NAMES: tuple[str, ...] = tuple(route.name for route in ROUTES)
+
+
+def build_routes(paths: Mapping[str, str] | None = None) -> tuple[Route, ...]:
+    """The route table with some paths replaced (route name -> path template).
+
+    Raises ValueError naming the problem: an unknown route name, a path that is not a
+    template this table can serve, or two routes left answering the same method and path.
+    """
+    overrides = dict(paths or {})
+    unknown = sorted(set(overrides) - set(ROUTE_NAMES))
+    if unknown:
+        raise ValueError(
+            f"unknown route name(s) {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(ROUTE_NAMES)}"
+        )
+    routes = tuple(
+        replace(route, path=_checked_path(route, overrides[route.name]))
+        if route.name in overrides
+        else route
+        for route in ROUTES
+    )
+    _refuse_clashes(routes)
+    return routes
+
+
+def _checked_path(route: Route, path: str) -> str:
+    where = f"route {route.name!r}"
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise ValueError(f"{where}: the path must start with '/', got {path!r}")
+    if any(ch.isspace() or ch in "?#" for ch in path):
+        raise ValueError(f"{where}: the path must not contain whitespace, '?' or '#': {path!r}")
+    without_id = path.replace(ID_PLACEHOLDER, "")
+    if "{" in without_id or "}" in without_id:
+        raise ValueError(f"{where}: {{id}} is the only placeholder a path may hold: {path!r}")
+    # The handlers read the scenario id from the path, so the placeholder count is fixed.
+    wanted = 1 if route.takes_id else 0
+    if path.count(ID_PLACEHOLDER) != wanted:
+        needs = "exactly one {id}" if wanted else "no {id}"
+        raise ValueError(f"{where}: the path needs {needs}: {path!r}")
+    return path
+
+
+def _refuse_clashes(routes: tuple[Route, ...]) -> None:
+    seen: dict[tuple[str, str], str] = {}
+    for route in routes:
+        key = (route.method, route.path)
+        if key in seen:
+            raise ValueError(
+                f"routes {seen[key]!r} and {route.name!r} would both answer "
+                f"{route.method} {route.path}"
+            )
+        seen[key] = route.name
 
 
 def match(

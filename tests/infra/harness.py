@@ -42,7 +42,10 @@ SUBSCRIPTION = "gcp:pubsub/subscription:Subscription"
 TOPIC_IAM = "gcp:pubsub/topicIAMMember:TopicIAMMember"
 SUBSCRIPTION_IAM = "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember"
 SERVICE = "gcp:cloudrunv2/service:Service"
-SERVICE_IAM = "gcp:cloudrunv2/serviceIamMember:ServiceIamMember"
+API = "gcp:projects/service:Service"
+EXCLUSION = "gcp:logging/projectExclusion:ProjectExclusion"
+ALERT = "gcp:monitoring/alertPolicy:AlertPolicy"
+IAM_PROPAGATION = "pulumi-python:dynamic/gcp:IamPropagation"
 PASSWORD = "random:index/randomPassword:RandomPassword"
 REPOSITORY = "gcp:artifactregistry/repository:Repository"
 IMAGE_T = "docker-build:index:Image"
@@ -59,6 +62,7 @@ class Registration:
     parent: str
     dependencies: frozenset[str]
     outputs: dict[str, Any]
+    protect: bool = False
 
     def plain(self, key: str) -> Any:
         """An input with any secret wrapping removed, at every depth."""
@@ -161,6 +165,7 @@ class RecordingMonitor(MockMonitor):
                         parent=request.parent,
                         dependencies=frozenset(request.dependencies),
                         outputs=self.recording_mocks.last_outputs,
+                        protect=bool(request.protect),
                     )
                 )
             return response

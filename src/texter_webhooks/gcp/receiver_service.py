@@ -1,27 +1,40 @@
 """The receiver on Google Cloud Run (the `cloudrun` receiver): service, secret, Pub/Sub, IAM.
 
 Texter POSTs every webhook to `https://<service>/hooks/<secret>`. The secret in the path is
-the only authentication Texter offers, so the service is public (`allUsers` may invoke it)
-and the secret lives in Secret Manager, reaching the container as `RECEIVER_SECRET`. The
-receiver publishes each accepted delivery to a Pub/Sub topic; a subscription with a
-dead-letter topic holds them for whatever consumes them.
+the only authentication Texter offers, so:
 
-Same outputs as `LocalReceiver` (`url`, `sink`), so the program can use either.
+- the service takes unauthenticated requests (`invoker_iam_disabled`, not an `allUsers`
+  binding: an organisation with domain-restricted sharing refuses `allUsers`, but allows
+  a service that skips the invoker check);
+- the secret lives in Secret Manager and reaches the container as `RECEIVER_SECRET`;
+- Cloud Run's own request logs, which record the URL and so the secret, are excluded
+  from storage; the receiver logs each request itself, with the secret redacted.
+
+The receiver publishes each accepted delivery to a Pub/Sub topic; a subscription with a
+dead-letter topic holds them for whatever consumes them. Same outputs as `LocalReceiver`
+(`url`, `sink`), so a program can use either.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
-import pulumi_docker_build as docker_build
 import pulumi_gcp as gcp
 import pulumi_random
+
+from texter_webhooks.gcp import alerts, apis, images
+from texter_webhooks.gcp.args import (
+    DOCKERFILE_IN_CONTEXT,
+    LOG_LEVELS,
+    MAX_REQUEST_TIMEOUT_SECONDS,
+    ReceiverServiceArgs,
+    ReceiverServiceError,
+)
+from texter_webhooks.gcp.delay import IamPropagation
+from texter_webhooks.gcp.images import docker_engine_available
+from texter_webhooks.gcp.naming import SECRET_PATTERN, resource_id, url_secret
 
 RESOURCE_TYPE = "texter-webhooks:receiver:ReceiverService"
 
@@ -31,180 +44,50 @@ HEALTH_PATH = "/healthz"
 HOOKS_PATH = "/hooks/"
 # Deliveries a consumer fails this often move to the dead-letter topic instead of looping.
 MAX_DELIVERY_ATTEMPTS = 10
-# Pub/Sub's maximum: a consumer that is down for a week loses nothing.
+# Subscriptions keep unacknowledged events at most 7 days (Pub/Sub's limit for them);
+# topics could keep 31, but a topic's copy only helps a subscription that seeks back.
 RETENTION = "604800s"
 GENERATED_SECRET_LENGTH = 40
+# Cloud Run's request log, excluded from storage: its URLs carry the secret.
+REQUEST_LOG = "run.googleapis.com/requests"
 
-# Where the receiver's Dockerfile sits inside a build context (a checkout of this repo).
-DOCKERFILE_IN_CONTEXT = Path("receiver") / "Dockerfile"
-
-# What receiver/settings.py accepts; checked here so a bad value fails `pulumi preview`
-# rather than the first revision's start-up. Not imported: the library does not depend on
-# the receiver package, which the container image holds on its own.
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-_SECRET_RE = re.compile(r"[A-Za-z0-9._~-]{16,256}")
-# RECEIVER_SINK must match the receiver's topic pattern, which embeds the project-id rules.
-_PROJECT_RE = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
-_REGION_RE = re.compile(r"[a-z]+(?:-[a-z]+)+[0-9]+")
-_CPU_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?m?")
-_MEMORY_RE = re.compile(r"[0-9]+(?:Ki|Mi|Gi|k|M|G)?")
-
-
-class ReceiverServiceError(pulumi.RunError):
-    """A ReceiverService argument is wrong or cannot be met; reported without a traceback."""
+__all__ = [
+    "DOCKERFILE_IN_CONTEXT",
+    "LOG_LEVELS",
+    "MAX_REQUEST_TIMEOUT_SECONDS",
+    "SECRET_PATTERN",
+    "ReceiverService",
+    "ReceiverServiceArgs",
+    "ReceiverServiceError",
+    "docker_engine_available",
+    "resource_id",
+    "url_secret",
+]
 
 
 @dataclass
-class ReceiverServiceArgs:
-    """The inputs of a ReceiverService.
-
-    project / region: where everything is created, e.g. "acme-prod" / "europe-west1".
-    image: the receiver image to run, ideally digest-pinned
-        (`europe-west1-docker.pkg.dev/P/R/receiver@sha256:...`). Give either this or
-        build_context.
-    build_context: a folder holding the receiver's source as this repository lays it out
-        (`receiver/Dockerfile` inside it); the image is built from it and pushed to a new
-        Artifact Registry repository, which needs a Docker engine. An installed library
-        does not carry the receiver's source: it ships as an image.
-    receiver_secret: the secret path segment of the webhook URL, ideally a secret Output;
-        None generates one. One secret, or two comma-separated while rotating: the
-        receiver accepts both, and the URL carries the first, so list the new one first.
-    min_instances / max_instances / concurrency / cpu / memory: Cloud Run sizing.
-    log_level: the receiver's RECEIVER_LOG_LEVEL.
-    max_body_bytes / dedup_window_seconds: RECEIVER_MAX_BODY_BYTES and
-        RECEIVER_DEDUP_WINDOW_SECONDS; None keeps the receiver's defaults.
-    docker_available: whether a Docker engine can build the image; None asks `docker info`.
-    project_number: skips the project lookup for the Pub/Sub service agent's grants.
-    """
-
-    project: str
-    region: str
-    image: str | None = None
-    build_context: str | None = None
-    receiver_secret: pulumi.Input[str] | None = None
-    min_instances: int = 0
-    max_instances: int = 3
-    concurrency: int = 80
-    cpu: str = "1"
-    memory: str = "512Mi"
-    log_level: str = "INFO"
-    max_body_bytes: int | None = None
-    dedup_window_seconds: float | None = None
-    docker_available: bool | None = None
-    project_number: str | None = None
-
-    def validate(self) -> None:
-        """Raises ReceiverServiceError naming the first bad field."""
-        if not _PROJECT_RE.fullmatch(self.project):
-            _fail("project", f"must be a GCP project id, got {self.project!r}")
-        if not _REGION_RE.fullmatch(self.region):
-            _fail("region", f"must be a Cloud Run region such as europe-west1, got {self.region!r}")
-        if self.image is not None and not self.image.strip():
-            _fail("image", "must be an image reference, or None to build one")
-        if (self.image is None) == (self.build_context is None):
-            _fail(
-                "image",
-                "or build_context: give exactly one, an image reference to run (see the "
-                "README's `scripts/push-receiver-image`) or a folder holding receiver/Dockerfile "
-                "to build",
-            )
-        if (
-            self.build_context is not None
-            and not (Path(self.build_context) / DOCKERFILE_IN_CONTEXT).is_file()
-        ):
-            _fail(
-                "build_context",
-                f"must be a folder holding {DOCKERFILE_IN_CONTEXT}, got {self.build_context!r}",
-            )
-        _check_int("min_instances", self.min_instances, minimum=0)
-        _check_int("max_instances", self.max_instances, minimum=1)
-        if self.min_instances > self.max_instances:
-            _fail(
-                "min_instances",
-                f"({self.min_instances}) must not exceed max_instances ({self.max_instances})",
-            )
-        # Cloud Run's own bounds on requests per instance.
-        _check_int("concurrency", self.concurrency, minimum=1, maximum=1000)
-        if not _CPU_RE.fullmatch(self.cpu):
-            _fail("cpu", f"must be a CPU limit such as 1, 2 or 500m, got {self.cpu!r}")
-        if not _MEMORY_RE.fullmatch(self.memory):
-            _fail("memory", f"must be a memory limit such as 512Mi or 1Gi, got {self.memory!r}")
-        if self.log_level.upper() not in LOG_LEVELS:
-            _fail("log_level", f"must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}")
-        if self.max_body_bytes is not None:
-            _check_int("max_body_bytes", self.max_body_bytes, minimum=1)
-        if self.dedup_window_seconds is not None and not 0 <= self.dedup_window_seconds < float(
-            "inf"
-        ):
-            _fail("dedup_window_seconds", "must be a finite number of seconds >= 0")
-        if self.project_number is not None and not self.project_number.isdigit():
-            _fail("project_number", f"must be digits, got {self.project_number!r}")
+class _Secret:
+    value: pulumi.Output[str]  # checked, secret
+    secret: gcp.secretmanager.Secret
+    version: gcp.secretmanager.SecretVersion
+    accessor: gcp.secretmanager.SecretIamMember
 
 
-def _fail(field: str, problem: str) -> None:
-    raise ReceiverServiceError(f"ReceiverServiceArgs.{field} {problem}")
-
-
-def _check_int(field: str, value: int, *, minimum: int, maximum: int | None = None) -> None:
-    # bool is an int; True as a count is a mistake, not 1.
-    if not isinstance(value, int) or isinstance(value, bool):
-        _fail(field, f"must be an integer, got {value!r}")
-    if value < minimum or (maximum is not None and value > maximum):
-        bounds = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
-        _fail(field, f"must be {bounds}, got {value}")
-
-
-def docker_engine_available() -> bool:
-    """Whether a Docker engine answers here: a `docker` CLI on PATH and `docker info` works.
-
-    The CLI alone is not enough: it is often installed where no daemon runs (CI, sandboxes).
-    """
-    docker = shutil.which("docker")
-    if docker is None:
-        return False
-    try:
-        # A fixed argv with the resolved executable: nothing user-controlled reaches it.
-        result = subprocess.run(  # noqa: S603
-            [docker, "info"], capture_output=True, timeout=20, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return result.returncode == 0
-
-
-def resource_id(name: str, stack: str, *, max_length: int) -> str:
-    """A GCP id from the component name and the stack: lowercase letters, digits and
-    hyphens, starting with a letter, at most `max_length` (>= 10) characters.
-
-    The stack is part of it so two stacks in one project never claim the same id, and a
-    short hash of both keeps truncated ids apart.
-    """
-    digest = hashlib.sha256(f"{name}\0{stack}".encode()).hexdigest()[:4]
-    base = re.sub(r"[^a-z0-9]+", "-", f"{name}-{stack}".lower()).strip("-")
-    if not base[:1].isalpha():
-        base = f"r-{base}".rstrip("-")
-    base = base[: max_length - len(digest) - 1].rstrip("-")
-    return f"{base}-{digest}"
-
-
-def url_secret(raw: str) -> str:
-    """The secret the webhook URL carries: the first of RECEIVER_SECRET's comma-separated
-    secrets. Raises, without echoing the value, if the receiver would refuse it."""
-    parts = [part.strip() for part in raw.split(",")]
-    if len(parts) > 2 or not all(_SECRET_RE.fullmatch(part) for part in parts):
-        raise ReceiverServiceError(
-            "the receiver secret must be one secret, or two separated by a comma, each 16 to "
-            "256 characters of A-Z a-z 0-9 . _ ~ - (it is a URL path segment)"
-        )
-    return parts[0]
+@dataclass
+class _Events:
+    topic: gcp.pubsub.Topic
+    dead_letter_topic: gcp.pubsub.Topic
+    subscription: gcp.pubsub.Subscription
+    dead_letter_subscription: gcp.pubsub.Subscription
+    publisher: gcp.pubsub.TopicIAMMember
 
 
 class ReceiverService(pulumi.ComponentResource):
     """The webhook receiver on Cloud Run, publishing to Pub/Sub.
 
     Outputs: `url` (secret: it carries the receiver secret), `sink` (the RECEIVER_SINK the
-    service runs with), `topic` and `dead_letter_topic` (Pub/Sub topic ids),
-    `subscription` (the events subscription id), `service_account_email`, `service_name`
+    service runs with), `topic`, `dead_letter_topic`, `subscription` and
+    `dead_letter_subscription` (Pub/Sub ids), `service_account_email`, `service_name`
     and `image` (the image the service runs).
     """
 
@@ -213,6 +96,7 @@ class ReceiverService(pulumi.ComponentResource):
     topic: pulumi.Output[str]
     dead_letter_topic: pulumi.Output[str]
     subscription: pulumi.Output[str]
+    dead_letter_subscription: pulumi.Output[str]
     service_account_email: pulumi.Output[str]
     service_name: pulumi.Output[str]
     image: pulumi.Output[str]
@@ -222,241 +106,38 @@ class ReceiverService(pulumi.ComponentResource):
     ) -> None:
         # Every check before the first registration: a bad argument leaves nothing behind.
         args.validate()
-        build_image = args.image is None
-        if build_image:
-            available = (
-                args.docker_available
-                if args.docker_available is not None
-                else docker_engine_available()
-            )
-            if not available:
-                raise ReceiverServiceError(
-                    "ReceiverServiceArgs.build_context needs a Docker engine to build the "
-                    "receiver image and none answers here: pass `image`, a pushed image "
-                    "reference, instead (texter-webhooks:receiverImage in this repo's stacks), "
-                    "or run where a Docker engine is available"
-                )
+        if args.build_context is not None:
+            _require_docker(args)
         super().__init__(RESOURCE_TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        project, region = args.project, args.region
-        stack = pulumi.get_stack()
-
-        account = gcp.serviceaccount.Account(
-            f"{name}-sa",
-            account_id=resource_id(name, stack, max_length=30),
-            display_name=f"Texter webhook receiver ({stack})",
-            description="Runs the Cloud Run receiver: reads its secret, publishes events.",
-            project=project,
-            opts=child,
+        self._name, self._args, self._stack = name, args, pulumi.get_stack()
+        enabled = apis.enable(name, args.project, self._apis(), self)
+        # Children wait for the APIs they use; what holds data is protected on request.
+        self._child = pulumi.ResourceOptions(parent=self, depends_on=enabled)
+        self._kept = pulumi.ResourceOptions.merge(
+            self._child, pulumi.ResourceOptions(protect=args.protect)
         )
 
-        # --- the receiver secret -------------------------------------------------------
-        if args.receiver_secret is None:
-            # special=False: only A-Z a-z 0-9, nothing that needs escaping in a URL path.
-            password = pulumi_random.RandomPassword(
-                f"{name}-secret-value", length=GENERATED_SECRET_LENGTH, special=False, opts=child
-            )
-            raw_secret: pulumi.Input[str] = password.result
-        else:
-            raw_secret = args.receiver_secret
-        # Checked before Secret Manager gets it; Output.secret in case the input was plain.
-        checked_secret = pulumi.Output.secret(raw_secret).apply(_checked)
-        secret = gcp.secretmanager.Secret(
-            f"{name}-secret",
-            replication=gcp.secretmanager.SecretReplicationArgs(
-                auto=gcp.secretmanager.SecretReplicationAutoArgs()
-            ),
-            project=project,
-            opts=child,
-        )
-        secret_version = gcp.secretmanager.SecretVersion(
-            f"{name}-secret-version",
-            secret=secret.id,
-            secret_data=checked_secret,
-            opts=child,
-        )
-        secret_accessor = gcp.secretmanager.SecretIamMember(
-            f"{name}-secret-accessor",
-            secret_id=secret.id,
-            role="roles/secretmanager.secretAccessor",
-            member=account.member,
-            project=project,
-            opts=child,
-        )
+        account = self._service_account()
+        secret = self._receiver_secret(account)
+        events = self._events(account)
+        image = self._image()
+        service = self._service(account, secret, events, image)
+        self._hide_request_logs(service)
+        if args.alert_channels:
+            self._alerts(events, service)
 
-        # --- Pub/Sub ------------------------------------------------------------------
-        events = gcp.pubsub.Topic(
-            f"{name}-events", project=project, message_retention_duration=RETENTION, opts=child
-        )
-        dead_letter = gcp.pubsub.Topic(f"{name}-dead-letter", project=project, opts=child)
-        subscription = gcp.pubsub.Subscription(
-            f"{name}-events-sub",
-            topic=events.id,
-            project=project,
-            ack_deadline_seconds=60,
-            message_retention_duration=RETENTION,
-            # ttl "": never expire; by default an idle subscription is deleted after 31 days.
-            expiration_policy=gcp.pubsub.SubscriptionExpirationPolicyArgs(ttl=""),
-            retry_policy=gcp.pubsub.SubscriptionRetryPolicyArgs(
-                minimum_backoff="10s", maximum_backoff="600s"
-            ),
-            dead_letter_policy=gcp.pubsub.SubscriptionDeadLetterPolicyArgs(
-                dead_letter_topic=dead_letter.id, max_delivery_attempts=MAX_DELIVERY_ATTEMPTS
-            ),
-            opts=child,
-        )
-        # A topic with no subscription drops what is published to it: this one keeps the
-        # dead letters for inspection and replay.
-        gcp.pubsub.Subscription(
-            f"{name}-dead-letter-sub",
-            topic=dead_letter.id,
-            project=project,
-            message_retention_duration=RETENTION,
-            expiration_policy=gcp.pubsub.SubscriptionExpirationPolicyArgs(ttl=""),
-            opts=child,
-        )
-        publisher = gcp.pubsub.TopicIAMMember(
-            f"{name}-events-publisher",
-            topic=events.name,
-            role="roles/pubsub.publisher",
-            member=account.member,
-            project=project,
-            opts=child,
-        )
-        # Dead-lettering is done by the Pub/Sub service agent, not by us: it must be able to
-        # publish to the dead-letter topic and to pull (ack) from the source subscription,
-        # or messages keep being redelivered and never move.
-        agent = self._pubsub_service_agent(project, args.project_number)
-        gcp.pubsub.TopicIAMMember(
-            f"{name}-dead-letter-publisher",
-            topic=dead_letter.name,
-            role="roles/pubsub.publisher",
-            member=agent,
-            project=project,
-            opts=child,
-        )
-        gcp.pubsub.SubscriptionIAMMember(
-            f"{name}-dead-letter-subscriber",
-            subscription=subscription.name,
-            role="roles/pubsub.subscriber",
-            member=agent,
-            project=project,
-            opts=child,
-        )
-
-        # --- the service ---------------------------------------------------------------
-        if args.image is not None:
-            image = pulumi.Output.from_input(args.image)
-        else:
-            assert args.build_context is not None  # validate(): exactly one of the two
-            context = Path(args.build_context)
-            image = self._build_image(name, context, project, region, stack, child)
-        sink = pulumi.Output.concat("pubsub:projects/", project, "/topics/", events.name)
-        envs = [
-            gcp.cloudrunv2.ServiceTemplateContainerEnvArgs(name="RECEIVER_SINK", value=sink),
-            gcp.cloudrunv2.ServiceTemplateContainerEnvArgs(
-                name="RECEIVER_SECRET",
-                # A reference, never the value: the plaintext stays out of the service's
-                # state. The pinned version makes a new secret roll out a new revision.
-                value_source=gcp.cloudrunv2.ServiceTemplateContainerEnvValueSourceArgs(
-                    secret_key_ref=gcp.cloudrunv2.ServiceTemplateContainerEnvValueSourceSecretKeyRefArgs(
-                        secret=secret.secret_id, version=secret_version.version
-                    )
-                ),
-            ),
-            gcp.cloudrunv2.ServiceTemplateContainerEnvArgs(
-                name="RECEIVER_LOG_LEVEL", value=args.log_level.upper()
-            ),
-        ]
-        if args.max_body_bytes is not None:
-            envs.append(
-                gcp.cloudrunv2.ServiceTemplateContainerEnvArgs(
-                    name="RECEIVER_MAX_BODY_BYTES", value=str(args.max_body_bytes)
-                )
-            )
-        if args.dedup_window_seconds is not None:
-            envs.append(
-                gcp.cloudrunv2.ServiceTemplateContainerEnvArgs(
-                    name="RECEIVER_DEDUP_WINDOW_SECONDS", value=str(args.dedup_window_seconds)
-                )
-            )
-        service = gcp.cloudrunv2.Service(
-            name,
-            project=project,
-            location=region,
-            # Otherwise `pulumi destroy` (and any replacement) fails on the service.
-            deletion_protection=False,
-            # Texter calls from the internet; the URL's secret is the authentication.
-            ingress="INGRESS_TRAFFIC_ALL",
-            template=gcp.cloudrunv2.ServiceTemplateArgs(
-                service_account=account.email,
-                max_instance_request_concurrency=args.concurrency,
-                scaling=gcp.cloudrunv2.ServiceTemplateScalingArgs(
-                    min_instance_count=args.min_instances,
-                    max_instance_count=args.max_instances,
-                ),
-                containers=[
-                    gcp.cloudrunv2.ServiceTemplateContainerArgs(
-                        image=image,
-                        ports=gcp.cloudrunv2.ServiceTemplateContainerPortsArgs(
-                            container_port=CONTAINER_PORT
-                        ),
-                        envs=envs,
-                        resources=gcp.cloudrunv2.ServiceTemplateContainerResourcesArgs(
-                            limits={"cpu": args.cpu, "memory": args.memory},
-                            # The receiver answers only after Pub/Sub has the event, so
-                            # nothing runs between requests and CPU can be throttled then.
-                            cpu_idle=True,
-                            startup_cpu_boost=True,
-                        ),
-                        startup_probe=gcp.cloudrunv2.ServiceTemplateContainerStartupProbeArgs(
-                            http_get=gcp.cloudrunv2.ServiceTemplateContainerStartupProbeHttpGetArgs(
-                                path=HEALTH_PATH, port=CONTAINER_PORT
-                            ),
-                            period_seconds=2,
-                            timeout_seconds=2,
-                            failure_threshold=15,
-                        ),
-                        liveness_probe=gcp.cloudrunv2.ServiceTemplateContainerLivenessProbeArgs(
-                            http_get=gcp.cloudrunv2.ServiceTemplateContainerLivenessProbeHttpGetArgs(
-                                path=HEALTH_PATH, port=CONTAINER_PORT
-                            ),
-                            period_seconds=30,
-                            timeout_seconds=5,
-                            failure_threshold=3,
-                        ),
-                    )
-                ],
-            ),
-            # The first revision starts only if its account can already read the secret
-            # and publish; Cloud Run does not wait for IAM on its own.
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[secret_accessor, publisher, secret_version]
-            ),
-        )
-        # Public on purpose, and on this service only. An org policy restricting
-        # allUsers (domain-restricted sharing) makes this fail; Texter cannot sign requests.
-        invoker = gcp.cloudrunv2.ServiceIamMember(
-            f"{name}-invoker",
-            name=service.name,
-            location=service.location,
-            project=project,
-            role="roles/run.invoker",
-            member="allUsers",
-            opts=child,
-        )
-
-        # Through invoker.id, everything given the URL (Texter subscriptions) waits for the
-        # public grant: until then the service answers 403 to Texter.
         self.url = pulumi.Output.secret(
-            pulumi.Output.all(service.uri, checked_secret, invoker.id).apply(
+            pulumi.Output.all(service.uri, secret.value).apply(
                 lambda parts: f"{parts[0]}{HOOKS_PATH}{url_secret(parts[1])}"
             )
         )
-        self.sink = sink
-        self.topic = events.id
-        self.dead_letter_topic = dead_letter.id
-        self.subscription = subscription.id
+        self.sink = pulumi.Output.concat(
+            "pubsub:projects/", args.project, "/topics/", events.topic.name
+        )
+        self.topic = events.topic.id
+        self.dead_letter_topic = events.dead_letter_topic.id
+        self.subscription = events.subscription.id
+        self.dead_letter_subscription = events.dead_letter_subscription.id
         self.service_account_email = account.email
         self.service_name = service.name
         self.image = image
@@ -467,17 +148,294 @@ class ReceiverService(pulumi.ComponentResource):
                 "topic": self.topic,
                 "dead_letter_topic": self.dead_letter_topic,
                 "subscription": self.subscription,
+                "dead_letter_subscription": self.dead_letter_subscription,
                 "service_account_email": self.service_account_email,
                 "service_name": self.service_name,
                 "image": self.image,
             }
         )
 
-    def _pubsub_service_agent(self, project: str, project_number: str | None) -> pulumi.Output[str]:
+    # --- the steps, in order ------------------------------------------------------------
+
+    def _apis(self) -> tuple[str, ...]:
+        needed = list(apis.CORE_APIS)
+        if self._args.build_context is not None:
+            needed.append(apis.IMAGES_API)
+        if self._args.alert_channels:
+            needed.append(apis.ALERTS_API)
+        return tuple(needed)
+
+    def _service_account(self) -> gcp.serviceaccount.Account:
+        return gcp.serviceaccount.Account(
+            f"{self._name}-sa",
+            account_id=resource_id(self._name, self._stack, max_length=30),
+            display_name=f"Texter webhook receiver ({self._stack})",
+            description="Runs the Cloud Run receiver: reads its secret, publishes events.",
+            project=self._args.project,
+            opts=self._child,
+        )
+
+    def _receiver_secret(self, account: gcp.serviceaccount.Account) -> _Secret:
+        name, project = self._name, self._args.project
+        raw: pulumi.Input[str]
+        if self._args.receiver_secret is None:
+            # special=False: only A-Z a-z 0-9, nothing that needs escaping in a URL path.
+            raw = pulumi_random.RandomPassword(
+                f"{name}-secret-value",
+                length=GENERATED_SECRET_LENGTH,
+                special=False,
+                opts=self._kept,
+            ).result
+        else:
+            raw = self._args.receiver_secret
+        # Checked before Secret Manager gets it; Output.secret in case the input was plain.
+        value = pulumi.Output.secret(raw).apply(_checked)
+        secret = gcp.secretmanager.Secret(
+            f"{name}-secret",
+            replication=gcp.secretmanager.SecretReplicationArgs(
+                auto=gcp.secretmanager.SecretReplicationAutoArgs()
+            ),
+            project=project,
+            opts=self._kept,
+        )
+        version = gcp.secretmanager.SecretVersion(
+            f"{name}-secret-version", secret=secret.id, secret_data=value, opts=self._child
+        )
+        accessor = gcp.secretmanager.SecretIamMember(
+            f"{name}-secret-accessor",
+            secret_id=secret.id,
+            role="roles/secretmanager.secretAccessor",
+            member=account.member,
+            project=project,
+            opts=self._child,
+        )
+        return _Secret(value, secret, version, accessor)
+
+    def _events(self, account: gcp.serviceaccount.Account) -> _Events:
+        name, project = self._name, self._args.project
+        topic = gcp.pubsub.Topic(
+            f"{name}-events", project=project, message_retention_duration=RETENTION, opts=self._kept
+        )
+        dead_letter_topic = gcp.pubsub.Topic(
+            f"{name}-dead-letter", project=project, opts=self._kept
+        )
+        subscription = gcp.pubsub.Subscription(
+            f"{name}-events-sub",
+            topic=topic.id,
+            project=project,
+            ack_deadline_seconds=60,
+            message_retention_duration=RETENTION,
+            # ttl "": never expire; by default an idle subscription is deleted after 31 days.
+            expiration_policy=gcp.pubsub.SubscriptionExpirationPolicyArgs(ttl=""),
+            retry_policy=gcp.pubsub.SubscriptionRetryPolicyArgs(
+                minimum_backoff="10s", maximum_backoff="600s"
+            ),
+            dead_letter_policy=gcp.pubsub.SubscriptionDeadLetterPolicyArgs(
+                dead_letter_topic=dead_letter_topic.id, max_delivery_attempts=MAX_DELIVERY_ATTEMPTS
+            ),
+            opts=self._kept,
+        )
+        # A topic with no subscription drops what is published to it: this one keeps the
+        # dead letters for inspection and replay.
+        dead_letter_subscription = gcp.pubsub.Subscription(
+            f"{name}-dead-letter-sub",
+            topic=dead_letter_topic.id,
+            project=project,
+            message_retention_duration=RETENTION,
+            expiration_policy=gcp.pubsub.SubscriptionExpirationPolicyArgs(ttl=""),
+            opts=self._kept,
+        )
+        publisher = gcp.pubsub.TopicIAMMember(
+            f"{name}-events-publisher",
+            topic=topic.name,
+            role="roles/pubsub.publisher",
+            member=account.member,
+            project=project,
+            opts=self._child,
+        )
+        self._dead_lettering(dead_letter_topic, subscription)
+        return _Events(topic, dead_letter_topic, subscription, dead_letter_subscription, publisher)
+
+    def _dead_lettering(
+        self, dead_letter_topic: gcp.pubsub.Topic, subscription: gcp.pubsub.Subscription
+    ) -> None:
+        """Dead-lettering is done by the Pub/Sub service agent, not by us: it must be able
+        to publish to the dead-letter topic and to pull (ack) from the source subscription,
+        or messages keep being redelivered and never move."""
+        agent = self._pubsub_service_agent()
+        gcp.pubsub.TopicIAMMember(
+            f"{self._name}-dead-letter-publisher",
+            topic=dead_letter_topic.name,
+            role="roles/pubsub.publisher",
+            member=agent,
+            project=self._args.project,
+            opts=self._child,
+        )
+        gcp.pubsub.SubscriptionIAMMember(
+            f"{self._name}-dead-letter-subscriber",
+            subscription=subscription.name,
+            role="roles/pubsub.subscriber",
+            member=agent,
+            project=self._args.project,
+            opts=self._child,
+        )
+
+    def _image(self) -> pulumi.Output[str]:
+        args = self._args
+        if args.image is not None:
+            return pulumi.Output.from_input(args.image)
+        assert args.build_context is not None  # validate(): exactly one of the two
+        repository = images.repository(
+            f"{self._name}-images",
+            resource_id(self._name, self._stack, max_length=63),
+            project=args.project,
+            region=args.region,
+            opts=self._child,
+        )
+        return images.build_and_push(
+            f"{self._name}-image",
+            Path(args.build_context),
+            images.registry_path(args.region, args.project, repository.repository_id),
+            region=args.region,
+            parent=self,
+            opts=self._child,
+        )
+
+    def _service(
+        self,
+        account: gcp.serviceaccount.Account,
+        secret: _Secret,
+        events: _Events,
+        image: pulumi.Output[str],
+    ) -> gcp.cloudrunv2.Service:
+        args = self._args
+        grants: list[pulumi.Resource] = [secret.accessor, events.publisher, secret.version]
+        if args.iam_propagation_seconds > 0:
+            grants.append(
+                IamPropagation(
+                    f"{self._name}-iam-propagation",
+                    [secret.accessor.id, events.publisher.id],
+                    args.iam_propagation_seconds,
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+            )
+        return gcp.cloudrunv2.Service(
+            self._name,
+            project=args.project,
+            location=args.region,
+            deletion_protection=args.protect,
+            # Texter calls from the internet, unsigned; the URL's secret authenticates it.
+            ingress="INGRESS_TRAFFIC_ALL",
+            invoker_iam_disabled=True,
+            template=gcp.cloudrunv2.ServiceTemplateArgs(
+                service_account=account.email,
+                max_instance_request_concurrency=args.concurrency,
+                timeout=f"{args.request_timeout_seconds}s",
+                scaling=gcp.cloudrunv2.ServiceTemplateScalingArgs(
+                    min_instance_count=args.min_instances, max_instance_count=args.max_instances
+                ),
+                containers=[self._container(secret, events, image)],
+            ),
+            # The first revision starts only once its account can read the secret and
+            # publish; Cloud Run does not wait for IAM on its own.
+            opts=pulumi.ResourceOptions.merge(
+                self._kept, pulumi.ResourceOptions(depends_on=grants)
+            ),
+        )
+
+    def _container(
+        self, secret: _Secret, events: _Events, image: pulumi.Output[str]
+    ) -> gcp.cloudrunv2.ServiceTemplateContainerArgs:
+        args = self._args
+        env = gcp.cloudrunv2.ServiceTemplateContainerEnvArgs
+        envs = [
+            env(
+                name="RECEIVER_SINK",
+                value=pulumi.Output.concat(
+                    "pubsub:projects/", args.project, "/topics/", events.topic.name
+                ),
+            ),
+            env(
+                name="RECEIVER_SECRET",
+                # A reference, never the value: the plaintext stays out of the service's
+                # state. The pinned version makes a new secret roll out a new revision.
+                value_source=gcp.cloudrunv2.ServiceTemplateContainerEnvValueSourceArgs(
+                    secret_key_ref=gcp.cloudrunv2.ServiceTemplateContainerEnvValueSourceSecretKeyRefArgs(
+                        secret=secret.secret.secret_id, version=secret.version.version
+                    )
+                ),
+            ),
+            env(name="RECEIVER_LOG_LEVEL", value=args.log_level.upper()),
+        ]
+        if args.max_body_bytes is not None:
+            envs.append(env(name="RECEIVER_MAX_BODY_BYTES", value=str(args.max_body_bytes)))
+        if args.dedup_window_seconds is not None:
+            envs.append(
+                env(name="RECEIVER_DEDUP_WINDOW_SECONDS", value=str(args.dedup_window_seconds))
+            )
+        probe_get = gcp.cloudrunv2.ServiceTemplateContainerStartupProbeHttpGetArgs
+        live_get = gcp.cloudrunv2.ServiceTemplateContainerLivenessProbeHttpGetArgs
+        return gcp.cloudrunv2.ServiceTemplateContainerArgs(
+            image=image,
+            ports=gcp.cloudrunv2.ServiceTemplateContainerPortsArgs(container_port=CONTAINER_PORT),
+            envs=envs,
+            resources=gcp.cloudrunv2.ServiceTemplateContainerResourcesArgs(
+                limits={"cpu": args.cpu, "memory": args.memory},
+                # The receiver answers only after Pub/Sub has the event, so nothing runs
+                # between requests and CPU can be throttled then.
+                cpu_idle=True,
+                startup_cpu_boost=True,
+            ),
+            startup_probe=gcp.cloudrunv2.ServiceTemplateContainerStartupProbeArgs(
+                http_get=probe_get(path=HEALTH_PATH, port=CONTAINER_PORT),
+                period_seconds=2,
+                timeout_seconds=2,
+                failure_threshold=15,
+            ),
+            # A sink that cannot write fails /healthz: the instance is replaced.
+            liveness_probe=gcp.cloudrunv2.ServiceTemplateContainerLivenessProbeArgs(
+                http_get=live_get(path=HEALTH_PATH, port=CONTAINER_PORT),
+                period_seconds=30,
+                timeout_seconds=5,
+                failure_threshold=3,
+            ),
+        )
+
+    def _hide_request_logs(self, service: gcp.cloudrunv2.Service) -> None:
+        """Cloud Run's request log records `httpRequest.requestUrl`, `/hooks/<secret>`:
+        anyone with Logs Viewer could read it and forge events. Excluded from storage."""
+        gcp.logging.ProjectExclusion(
+            f"{self._name}-request-logs",
+            name=resource_id(f"{self._name}-requests", self._stack, max_length=100),
+            project=self._args.project,
+            description="Texter receiver request logs: their URLs carry the receiver secret",
+            filter=pulumi.Output.concat(
+                'resource.type = "cloud_run_revision" AND resource.labels.service_name = "',
+                service.name,
+                f'" AND log_id("{REQUEST_LOG}")',
+            ),
+            opts=self._child,
+        )
+
+    def _alerts(self, events: _Events, service: gcp.cloudrunv2.Service) -> None:
+        alerts.policies(
+            self._name,
+            project=self._args.project,
+            channels=self._args.alert_channels,
+            events_subscription=events.subscription.name,
+            dead_letter_subscription=events.dead_letter_subscription.name,
+            service=service.name,
+            oldest_unacked_seconds=self._args.oldest_unacked_alert_seconds,
+            opts=self._child,
+        )
+
+    def _pubsub_service_agent(self) -> pulumi.Output[str]:
         """`serviceAccount:service-<number>@gcp-sa-pubsub...`: the agent is named by the
         project number, which only a lookup (or the caller) knows."""
-        if project_number is not None:
-            number: pulumi.Output[str] = pulumi.Output.from_input(project_number)
+        project, given = self._args.project, self._args.project_number
+        number: pulumi.Output[str]
+        if given is not None:
+            number = pulumi.Output.from_input(given)
         else:
             found = gcp.organizations.get_project_output(
                 project_id=project, opts=pulumi.InvokeOutputOptions(parent=self)
@@ -487,56 +445,18 @@ class ReceiverService(pulumi.ComponentResource):
             lambda n: f"serviceAccount:service-{n}@gcp-sa-pubsub.iam.gserviceaccount.com"
         )
 
-    def _build_image(
-        self,
-        name: str,
-        context: Path,
-        project: str,
-        region: str,
-        stack: str,
-        child: pulumi.ResourceOptions,
-    ) -> pulumi.Output[str]:
-        """Builds the context's receiver/Dockerfile, pushes it to a new Artifact Registry
-        repository and returns the pushed image's digest-qualified reference."""
-        repository = gcp.artifactregistry.Repository(
-            f"{name}-images",
-            repository_id=resource_id(name, stack, max_length=63),
-            format="DOCKER",
-            location=region,
-            project=project,
-            description="Images of the Texter webhook receiver",
-            opts=child,
+
+def _require_docker(args: ReceiverServiceArgs) -> None:
+    available = (
+        args.docker_available if args.docker_available is not None else docker_engine_available()
+    )
+    if not available:
+        raise ReceiverServiceError(
+            "ReceiverServiceArgs.build_context needs a Docker engine to build the receiver "
+            "image and none answers here: pass `image`, a pushed image reference, instead "
+            "(texter-webhooks:receiverImage in this repo's stacks), or run where a Docker "
+            "engine is available"
         )
-        registry = f"{region}-docker.pkg.dev"
-        # The deployer's own Google credentials, short-lived: no `gcloud auth
-        # configure-docker` needed, and nothing is written to ~/.docker.
-        token = gcp.organizations.get_client_config_output(
-            opts=pulumi.InvokeOutputOptions(parent=self)
-        ).access_token
-        image = docker_build.Image(
-            f"{name}-image",
-            push=True,
-            context=docker_build.BuildContextArgs(location=str(context)),
-            dockerfile=docker_build.DockerfileArgs(location=str(context / DOCKERFILE_IN_CONTEXT)),
-            # Cloud Run runs x86-64 only, whatever the machine building it.
-            platforms=[docker_build.Platform.LINUX_AMD64],
-            tags=[
-                pulumi.Output.concat(
-                    registry, "/", project, "/", repository.repository_id, "/receiver:latest"
-                )
-            ],
-            registries=[
-                docker_build.RegistryArgs(
-                    address=registry,
-                    username="oauth2accesstoken",
-                    password=pulumi.Output.secret(token),
-                )
-            ],
-            opts=child,
-        )
-        # `ref` is `<tag>@sha256:<digest>`: every new build is a new revision, whereas
-        # `:latest` alone would look unchanged to Cloud Run.
-        return image.ref
 
 
 def _checked(secret: str) -> str:

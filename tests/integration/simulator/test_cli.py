@@ -210,3 +210,48 @@ def test_a_locked_state_file_fails_startup(run_cli, tmp_path):
 
     assert result.returncode == 1
     assert "in use by another simulator" in result.stderr
+
+
+def test_plain_ok_and_route_flags_reach_the_server(run_cli):
+    cli = run_cli(
+        "--token", "t", "--plain-ok-replies", "--route", "inactivate=/scenarios/manage/{id}/pause"
+    )
+    headers = {"Authorization": "Bearer t"}
+    created = requests.post(
+        f"{cli.base_url}/scenarios/manage/import",
+        json=filled_template("chatPending", "https://h.example/x"),
+        headers=headers,
+        timeout=5,
+    ).json()
+    manage = f"{cli.base_url}/scenarios/manage/{created['_id']}"
+
+    old = requests.post(f"{manage}/inactivate", headers=headers, timeout=5)
+    paused = requests.post(f"{manage}/pause", headers=headers, timeout=5)
+
+    assert old.status_code == 404
+    assert (paused.status_code, paused.text) == (200, "OK")
+    assert paused.headers["Content-Type"].startswith("text/plain")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--route", "pause=/scenarios/manage/{id}/pause"], "unknown route name(s) 'pause'"),
+        (["--route", "inactivate"], "--route takes NAME=PATH"),
+        (["--route", "runs=/a/{id}", "--route", "runs=/b/{id}"], "--route runs was given twice"),
+        (["--route", "delete=/scenarios/manage"], "exactly one {id}"),
+    ],
+)
+def test_bad_route_flags_exit_2_naming_the_problem(args, message):
+    result = subprocess.run(
+        [sys.executable, "-m", "simulator", "--port", "0", *args],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert message in result.stderr

@@ -182,7 +182,10 @@ INVALID_BODIES = [
     (_set(("authorUid",), 7), "authorUid: must be a string"),
     (_delete(("data",)), "data: is required"),
     (_set(("data",), []), "data: must be a JSON object"),
-    (_set(("data", "tags"), []), "data.tags: unknown field"),
+    (_set(("data", "folder"), "x"), "data.folder: unknown field"),
+    (_set(("data", "tags"), [1]), "data.tags[0]: must be a string"),
+    (_set(("data", "loops"), [{"loops": {}}]), "data.loops[0].loops: unknown field"),
+    (_set(("data", "attachedData"), "x"), "data.attachedData: must be a JSON object"),
     (_set(("data", "version"), 1), 'data.version: must be "v1"'),
     (_delete(("data", "name")), "data.name: is required"),
     (_set(("data", "name"), ""), "data.name: must be a non-empty string"),
@@ -253,11 +256,38 @@ def test_unparseable_bodies_are_400(api, raw, content_type, expected):
 def test_lenient_import_ignores_unknown_fields(make_simulator):
     api = Api(make_simulator(lenient_import=True))
     body = filled_template("chatAssigned", HOOK, extra="ignored")
-    body["data"]["tags"] = ["x"]
+    body["data"]["folder"] = "x"
     body["data"]["actions"][0]["params"]["headers"] = {"X-Key": "v"}
 
     response = api.import_(body)
 
     assert response.status_code == 201
     assert "extra" not in response.json()
-    assert response.json()["activeRevision"]["tags"] == []
+    assert "folder" not in response.json()["activeRevision"]
+
+
+def test_loops_tags_and_attached_data_are_stored_in_the_revision(api):
+    extras = {
+        "loops": [{"loop": {"over": "%chat:labels%", "actions": []}}],
+        "tags": ["billing"],
+        "attachedData": {"team": "support"},
+    }
+    body = filled_template("chatAssigned", HOOK)
+    body["data"].update(extras)
+
+    response = api.import_(body)
+
+    assert response.status_code == 201, response.text
+    listed = api.list().json()["scenarios"][0]["activeRevision"]
+    for revision in (response.json()["activeRevision"], listed):
+        assert {key: revision[key] for key in extras} == extras
+
+
+def test_a_request_action_without_data_imports(api):
+    body = filled_template("chatAssigned", HOOK)
+    del body["data"]["actions"][0]["params"]["data"]
+
+    response = api.import_(body)
+
+    assert response.status_code == 201, response.text
+    assert "data" not in response.json()["activeRevision"]["actions"][0]["params"]

@@ -46,3 +46,13 @@ def test_every_ui_name_maps_back_to_its_short_name():
 def test_invalid_configs_are_rejected(kwargs):
     with pytest.raises(ValueError):  # noqa: PT011 - the message varies by cause
         SimulatorConfig(**kwargs)
+
+
+def test_an_unknown_route_name_is_a_config_error():
+    with pytest.raises(ValueError, match=r"unknown route name\(s\) 'pause'"):
+        SimulatorConfig(route_paths={"pause": "/scenarios/manage/{id}/pause"})
+
+
+def test_a_route_override_with_a_bad_path_is_a_config_error():
+    with pytest.raises(ValueError, match="exactly one"):
+        SimulatorConfig(route_paths={"delete": "/scenarios/manage"})

@@ -104,11 +104,62 @@ def test_non_request_actions_need_only_name_and_params():
 def test_lenient_mode_drops_unknown_top_level_and_data_fields():
     body = copy.deepcopy(VALID)
     body["extra"] = 1
-    body["data"]["tags"] = ["x"]
+    body["data"]["folder"] = "x"
 
     parsed = validate_import(body, lenient=True)
 
-    assert "tags" not in parsed.data
+    assert "folder" not in parsed.data
+
+
+# The revision fields of contract §5 that an import body may carry besides the template's.
+DOCUMENTED_EXTRAS: dict[str, Any] = {
+    "loops": [{"loop": {"over": "%chat:labels%", "actions": []}}],
+    "tags": ["billing", "vip"],
+    "attachedData": {"team": "support", "priority": 2},
+}
+
+
+@pytest.mark.parametrize("lenient", [False, True])
+def test_loops_tags_and_attached_data_are_accepted_and_kept(lenient):
+    body = copy.deepcopy(VALID)
+    body["data"].update(copy.deepcopy(DOCUMENTED_EXTRAS))
+
+    parsed = validate_import(body, lenient=lenient)
+
+    assert {key: parsed.data[key] for key in DOCUMENTED_EXTRAS} == DOCUMENTED_EXTRAS
+
+
+def test_a_request_action_without_data_is_valid():
+    body = copy.deepcopy(VALID)
+    del body["data"]["actions"][0]["params"]["data"]
+
+    parsed = validate_import(body, lenient=False)
+
+    assert "data" not in parsed.data["actions"][0]["params"]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("loops", {}, "data.loops: must be a list"),
+        ("loops", ["x"], "data.loops[0]: must be a JSON object"),
+        ("loops", [{}], "data.loops[0].loop: is required"),
+        ("loops", [{"loop": []}], "data.loops[0].loop: must be a JSON object"),
+        ("loops", [{"loop": {}, "extra": 1}], "data.loops[0].extra: unknown field"),
+        ("tags", "vip", "data.tags: must be a list of strings"),
+        ("tags", ["ok", 3], "data.tags[1]: must be a string"),
+        ("attachedData", [], "data.attachedData: must be a JSON object"),
+        ("loops", [{"loop": {"url": "{{x}}"}}], "data.loops[0].loop.url: contains the unfilled"),
+    ],
+)
+def test_malformed_loops_tags_and_attached_data_are_rejected(key, value, expected):
+    body = copy.deepcopy(VALID)
+    body["data"][key] = value
+
+    with pytest.raises(ApiError) as raised:
+        validate_import(body, lenient=False)
+
+    assert expected in raised.value.message
 
 
 def test_lenient_mode_still_enforces_the_documented_rules():

@@ -37,6 +37,26 @@ def test_import_fills_the_documented_defaults():
     }
 
 
+def test_import_without_loops_tags_or_attached_data_stores_them_empty():
+    revision = _active()["activeRevision"]
+
+    assert (revision["loops"], revision["tags"], revision["attachedData"]) == ([], [], {})
+
+
+def test_loops_tags_and_attached_data_are_kept_through_import_toggles_and_copy():
+    extras = {"loops": [{"loop": {"n": 1}}], "tags": ["t"], "attachedData": {"k": "v"}}
+    scenario = revisions.imported_scenario({**DATA, **extras}, "active", author="u", now=1)
+    paused = revisions.inactivate(scenario, idempotent=False)
+    copied = revisions.copied_scenario(paused, 1, "(SUB) Copy", author="u", now=2)
+
+    for revision in (
+        scenario["activeRevision"],
+        paused["inactiveRevisions"][0],
+        copied["inactiveRevisions"][0],
+    ):
+        assert {key: revision[key] for key in extras} == extras
+
+
 def test_a_missing_description_stays_missing():
     data = {k: v for k, v in DATA.items() if k != "description"}
 

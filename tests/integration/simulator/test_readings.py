@@ -1,0 +1,116 @@
+"""Other readings of the undocumented routes: plain `OK` replies and a different route table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from simulator.ids import new_object_id
+from tests.integration.simulator.client import MANAGE, Api
+from tests.integration.simulator.templates import filled_template
+
+HOOK = "https://hooks.example.com/texter/abc123"
+
+
+def _import(api: Api, status: str = "inactive") -> dict[str, Any]:
+    response = api.import_(filled_template("chatPending", HOOK, asStatus=status))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def _assert_plain_ok(response: requests.Response) -> None:
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].split(";")[0] == "text/plain"
+    assert response.text == "OK"
+
+
+def test_plain_ok_writes_answer_ok_as_text_and_still_change_state(make_simulator):
+    sim = make_simulator(plain_ok_replies=True)
+    api = Api(sim)
+    scenario_id = _import(api)["_id"]
+
+    activated = api.activate(scenario_id)
+    active = "activeRevision" in sim.scenarios()[0]
+    inactivated = api.inactivate(scenario_id)
+    paused = "activeRevision" not in sim.scenarios()[0]
+    deleted = api.delete(scenario_id)
+
+    for response in (activated, inactivated, deleted):
+        _assert_plain_ok(response)
+    assert active
+    assert paused
+    assert sim.scenarios() == []
+
+
+def test_plain_ok_leaves_errors_and_the_other_routes_json(make_simulator):
+    api = Api(make_simulator(plain_ok_replies=True))
+    imported = api.import_(filled_template("chatPending", HOOK))
+    listed = api.list()
+    runs = api.runs(imported.json()["_id"])
+    conflict = api.activate(imported.json()["_id"])  # already active: 409
+    missing = api.delete(new_object_id())
+
+    for response in (imported, listed, runs, conflict, missing):
+        assert response.headers["Content-Type"].startswith("application/json")
+    assert (imported.status_code, conflict.status_code, missing.status_code) == (201, 409, 404)
+    assert conflict.json()["error"]["status"] == 409
+
+
+def test_the_default_reading_answers_json_scenarios(api):
+    scenario_id = _import(api)["_id"]
+
+    activated = api.activate(scenario_id)
+
+    assert activated.headers["Content-Type"].startswith("application/json")
+    assert activated.json()["_id"] == scenario_id
+
+
+def test_a_moved_route_is_served_at_its_new_path_and_404_at_the_old(make_simulator):
+    sim = make_simulator(route_paths={"inactivate": "/scenarios/manage/{id}/pause"})
+    api = Api(sim)
+    scenario_id = _import(api, status="active")["_id"]
+
+    old = api.inactivate(scenario_id)
+    still_active = "activeRevision" in sim.scenarios()[0]
+    moved = api.call("POST", f"{MANAGE}/{scenario_id}/pause")
+
+    assert old.status_code == 404
+    assert still_active
+    assert moved.status_code == 200
+    assert "activeRevision" not in moved.json()
+    assert [(e["route"], e["status"]) for e in sim.request_log()][-2:] == [
+        (None, 404),
+        ("inactivate", 200),
+    ]
+
+
+def test_faults_keep_the_route_name_of_a_moved_route(make_simulator):
+    sim = make_simulator(route_paths={"delete": "/scenarios/manage/{id}/remove"})
+    api = Api(sim)
+    scenario_id = _import(api)["_id"]
+    sim.add_fault("delete", "503")
+
+    first = api.call("POST", f"{MANAGE}/{scenario_id}/remove")
+    # The moved delete keeps its method: POST is not DELETE.
+    assert first.status_code == 405
+    faulted = api.call("DELETE", f"{MANAGE}/{scenario_id}/remove")
+    done = api.call("DELETE", f"{MANAGE}/{scenario_id}/remove")
+
+    assert (faulted.status_code, done.status_code) == (503, 200)
+    assert sim.scenarios() == []
+
+
+def test_routes_without_an_id_can_be_moved_too(make_simulator):
+    sim = make_simulator(route_paths={"import": "/v3/import", "list": "/v3/scenarios"})
+    api = Api(sim)
+
+    old_import = api.import_(filled_template("chatPending", HOOK))
+    new_import = api.call("POST", "/v3/import", json=filled_template("chatPending", HOOK))
+    old_list = api.list()
+    new_list = api.call("GET", "/v3/scenarios")
+
+    # The old import path now reads as `DELETE /scenarios/manage/{id}`: the path exists.
+    assert (old_import.status_code, old_list.status_code) == (405, 404)
+    assert new_import.status_code == 201
+    assert [s["_id"] for s in new_list.json()["scenarios"]] == [new_import.json()["_id"]]
