@@ -6,17 +6,23 @@ Every problem names the config key it comes from, so `pulumi preview` fails with
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import pulumi
 
+from texter_webhooks.gcp import ReceiverServiceArgs, limits
+from texter_webhooks.gcp.args import MAX_REQUEST_TIMEOUT_SECONDS
 from texter_webhooks.texter.catalog import lookup
 from texter_webhooks.texter.errors import TemplateError
 
 PROJECT = "texter-webhooks"
 RECEIVERS = ("local", "cloudrun")
+# The Cloud Run settings' defaults are ReceiverServiceArgs' own: one place.
+_DEFAULTS = ReceiverServiceArgs(project="", region="", image="")
 STATUSES = ("active", "inactive")
 ON_DESTROY = ("inactivate", "delete")
 
@@ -43,6 +49,10 @@ class CloudRunConfig:
     concurrency: int
     cpu: str
     memory: str
+    request_timeout_seconds: int
+    protect: bool
+    alert_channels: list[str]
+    oldest_unacked_alert_seconds: int
 
 
 @dataclass(frozen=True)
@@ -61,9 +71,12 @@ def load() -> StackConfig:
     receiver = _choice(config, "receiver", RECEIVERS, default="local")
     events = config.get_object("events") or ["chatAssigned", "chatResolved"]
     parameters = config.get_object("eventParameters") or {}
+    local_receiver_url = (config.get("localReceiverUrl") or "http://127.0.0.1:8787").rstrip("/")
+    if receiver == "local":
+        _refuse_a_laptop_for_a_real_texter(local_receiver_url)
     return StackConfig(
         receiver=receiver,
-        local_receiver_url=(config.get("localReceiverUrl") or "http://127.0.0.1:8787").rstrip("/"),
+        local_receiver_url=local_receiver_url,
         receiver_secret=config.get_secret("receiverSecret"),
         subscriptions=parse_subscriptions(events, parameters),
         status=_choice(config, "subscriptionStatus", STATUSES, default="active"),
@@ -81,13 +94,33 @@ def _cloudrun(config: pulumi.Config) -> CloudRunConfig:
             "(`pulumi config set gcp:project <id>`, `pulumi config set gcp:region europe-west1`)"
         )
     sizes = {
-        key: _positive_int(config, key, default)
-        for key, default in (("minInstances", 0), ("maxInstances", 3), ("concurrency", 80))
+        key: _positive_int(config, key, getattr(_DEFAULTS, attr))
+        for key, attr in (
+            ("minInstances", "min_instances"),
+            ("maxInstances", "max_instances"),
+            ("concurrency", "concurrency"),
+            ("requestTimeoutSeconds", "request_timeout_seconds"),
+            ("oldestUnackedAlertSeconds", "oldest_unacked_alert_seconds"),
+        )
     }
     if sizes["minInstances"] > sizes["maxInstances"]:
         raise ConfigError(
             f"{PROJECT}:minInstances ({sizes['minInstances']}) exceeds "
             f"{PROJECT}:maxInstances ({sizes['maxInstances']})"
+        )
+    cpu, memory = config.get("cpu") or _DEFAULTS.cpu, config.get("memory") or _DEFAULTS.memory
+    for setting, problem in limits.problems(cpu, memory, sizes["concurrency"]):
+        raise ConfigError(f"{PROJECT}:{setting} {problem} (Cloud Run refuses it)")
+    if sizes["requestTimeoutSeconds"] > MAX_REQUEST_TIMEOUT_SECONDS:
+        raise ConfigError(
+            f"{PROJECT}:requestTimeoutSeconds must be at most {MAX_REQUEST_TIMEOUT_SECONDS} "
+            f"(a webhook is answered in seconds), got {sizes['requestTimeoutSeconds']}"
+        )
+    channels = config.get_object("alertNotificationChannels") or []
+    if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
+        raise ConfigError(
+            f"{PROJECT}:alertNotificationChannels must be a list of "
+            "projects/<project>/notificationChannels/<id>"
         )
     return CloudRunConfig(
         project=project,
@@ -96,9 +129,37 @@ def _cloudrun(config: pulumi.Config) -> CloudRunConfig:
         min_instances=sizes["minInstances"],
         max_instances=sizes["maxInstances"],
         concurrency=sizes["concurrency"],
-        cpu=config.get("cpu") or "1",
-        memory=config.get("memory") or "512Mi",
+        cpu=cpu,
+        memory=memory,
+        request_timeout_seconds=sizes["requestTimeoutSeconds"],
+        protect=config.get_bool("protect") or False,
+        alert_channels=channels,
+        oldest_unacked_alert_seconds=sizes["oldestUnackedAlertSeconds"],
     )
+
+
+def _refuse_a_laptop_for_a_real_texter(local_receiver_url: str) -> None:
+    """A real Texter (not on loopback) cannot reach a receiver on loopback: its
+    subscriptions would post into the void. The default `receiver: local` must not do
+    that silently when a stack points at a real tenant."""
+    base_url = pulumi.Config("texter").get("baseUrl")
+    if base_url and not _is_loopback(base_url) and _is_loopback(local_receiver_url):
+        raise ConfigError(
+            f"{PROJECT}:receiver is `local` (the default), so every subscription would post to "
+            f"{local_receiver_url}, which texter:baseUrl {base_url} cannot reach: "
+            f"`pulumi config set {PROJECT}:receiver cloudrun` (and gcp:project, gcp:region), "
+            f"or set {PROJECT}:localReceiverUrl to an address Texter can reach"
+        )
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _positive_int(config: pulumi.Config, key: str, default: int) -> int:

@@ -6,22 +6,19 @@ Automation API inline program.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pulumi
 
 from infra import config as stack_config
 from infra.receiver_local import LocalReceiver, LocalReceiverArgs
 from texter_webhooks import TexterSubscription, TexterSubscriptionArgs
-from texter_webhooks.gcp import ReceiverService, ReceiverServiceArgs
-
-# This checkout: the build context of the receiver image when no image is configured.
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from texter_webhooks.gcp import ImageRepository, ReceiverService, ReceiverServiceArgs
 
 
 def main() -> None:
     cfg = stack_config.load()
     receiver = build_receiver(cfg)
+    if receiver is None:
+        return
     subscriptions = {
         sub.event: TexterSubscription(
             sub.event,
@@ -40,26 +37,10 @@ def main() -> None:
     pulumi.export("subscriptionStatuses", {e: s.live_status for e, s in subscriptions.items()})
 
 
-def build_receiver(cfg: stack_config.StackConfig) -> LocalReceiver | ReceiverService:
+def build_receiver(cfg: stack_config.StackConfig) -> LocalReceiver | ReceiverService | None:
+    """The receiver of this stack; None while a Cloud Run stack has no image yet."""
     if cfg.cloudrun is not None:
-        cloud = cfg.cloudrun
-        service = ReceiverService(
-            "receiver",
-            ReceiverServiceArgs(
-                project=cloud.project,
-                region=cloud.region,
-                image=cloud.image,
-                build_context=None if cloud.image is not None else str(REPO_ROOT),
-                receiver_secret=cfg.receiver_secret,
-                min_instances=cloud.min_instances,
-                max_instances=cloud.max_instances,
-                concurrency=cloud.concurrency,
-                cpu=cloud.cpu,
-                memory=cloud.memory,
-            ),
-        )
-        pulumi.export("receiverTopic", service.topic)
-        return service
+        return cloud_run_receiver(cfg, cfg.cloudrun)
     if cfg.receiver_secret is None:
         raise stack_config.ConfigError(
             "texter-webhooks:receiverSecret is not set: "
@@ -68,3 +49,44 @@ def build_receiver(cfg: stack_config.StackConfig) -> LocalReceiver | ReceiverSer
     return LocalReceiver(
         "receiver", LocalReceiverArgs(base_url=cfg.local_receiver_url, secret=cfg.receiver_secret)
     )
+
+
+def cloud_run_receiver(
+    cfg: stack_config.StackConfig, cloud: stack_config.CloudRunConfig
+) -> ReceiverService | None:
+    images = ImageRepository("receiver-images", project=cloud.project, region=cloud.region)
+    pulumi.export("imageRepository", images.path)
+    if cloud.image is None:
+        # The first `up` of a stack: the repository exists after it, then
+        # scripts/push-receiver-image builds, pushes and pins the image.
+        pulumi.log.warn(
+            "texter-webhooks:receiverImage is not set: this `up` makes the image repository "
+            "only. Then `scripts/push-receiver-image <stack>` and `pulumi up` again for the "
+            "receiver and the subscriptions."
+        )
+        return None
+    service = ReceiverService(
+        "receiver",
+        ReceiverServiceArgs(
+            project=cloud.project,
+            region=cloud.region,
+            image=cloud.image,
+            receiver_secret=cfg.receiver_secret,
+            min_instances=cloud.min_instances,
+            max_instances=cloud.max_instances,
+            concurrency=cloud.concurrency,
+            cpu=cloud.cpu,
+            memory=cloud.memory,
+            request_timeout_seconds=cloud.request_timeout_seconds,
+            protect=cloud.protect,
+            alert_channels=cloud.alert_channels,
+            oldest_unacked_alert_seconds=cloud.oldest_unacked_alert_seconds,
+        ),
+    )
+    # What a consumer stack needs, by StackReference.
+    pulumi.export("receiverTopic", service.topic)
+    pulumi.export("receiverSubscription", service.subscription)
+    pulumi.export("receiverDeadLetterSubscription", service.dead_letter_subscription)
+    pulumi.export("receiverServiceAccount", service.service_account_email)
+    pulumi.export("receiverService", service.service_name)
+    return service

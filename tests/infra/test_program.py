@@ -10,7 +10,20 @@ import pytest
 
 from infra import program
 from infra.config import ConfigError
-from tests.infra.harness import PROJECT, REGION, SECRET, SERVICE, SERVICE_URI, Cloud, find_text
+from tests.infra.harness import (
+    API,
+    EXCLUSION,
+    PROJECT,
+    REGION,
+    SECRET,
+    SECRET_T,
+    SERVICE,
+    SERVICE_URI,
+    SUBSCRIPTION,
+    TOPIC,
+    Cloud,
+    find_text,
+)
 from texter_webhooks.texter.subscription import SUBSCRIPTION_TYPE
 
 DYNAMIC = SUBSCRIPTION_TYPE
@@ -76,6 +89,17 @@ def test_local_stack_creates_no_cloud_resource(cloud: Cloud, config):
         ({"texter-webhooks:concurrency": "many"}, "concurrency must be a whole number"),
         ({"texter-webhooks:receiver": "lambda"}, "receiver must be one of local, cloudrun"),
         ({"texter-webhooks:events": '["chatAsigned"]'}, r"events\[0\]: unknown Texter event"),
+        (
+            {"texter-webhooks:cpu": "500m", "texter-webhooks:concurrency": "80"},
+            r"^texter-webhooks:concurrency must be 1 when cpu is below 1",
+        ),
+        ({"texter-webhooks:cpu": "3"}, r"^texter-webhooks:cpu must be one of 1, 2, 4, 6, 8"),
+        ({"texter-webhooks:memory": "64Gi"}, r"^texter-webhooks:memory with cpu 1 must be"),
+        (
+            {"texter-webhooks:requestTimeoutSeconds": "300"},
+            "requestTimeoutSeconds must be at most 60",
+        ),
+        ({"texter-webhooks:alertNotificationChannels": '"all"'}, "alertNotificationChannels must"),
     ],
 )
 def test_bad_config_fails_before_any_resource_naming_the_key(cloud: Cloud, config, change, message):
@@ -83,3 +107,61 @@ def test_bad_config_fails_before_any_resource_naming_the_key(cloud: Cloud, confi
     with pytest.raises(ConfigError, match=message):
         program.main()
     assert cloud.registrations == []
+
+
+def test_a_dev_like_stack_is_ready_for_a_fresh_project(cloud: Cloud, config) -> None:
+    apply(config)
+    cloud.run(program.main)
+    enabled = {r.plain("service") for r in cloud.of_type(API)}
+    assert {"run", "secretmanager", "pubsub", "iam"} <= {api.split(".")[0] for api in enabled}
+    timeout = cloud.one(SERVICE).plain("template")["timeout"]
+    assert int(timeout.removesuffix("s")) <= 60
+    (exclusion,) = cloud.of_type(EXCLUSION)
+    assert "run.googleapis.com/requests" in exclusion.plain("filter")
+    assert not any(r.protect for r in cloud.registrations)  # protect defaults to false
+
+
+def test_protect_true_protects_topics_subscriptions_secret_and_service(cloud: Cloud, config):
+    apply({**config, "texter-webhooks:protect": "true"})
+    cloud.run(program.main)
+    for kind in (TOPIC, SUBSCRIPTION, SECRET_T, SERVICE):
+        assert all(r.protect for r in cloud.of_type(kind)), kind
+    assert cloud.one(SERVICE).plain("deletionProtection") is True
+
+
+def test_a_cloud_run_stack_without_an_image_makes_only_the_repository(cloud: Cloud, config):
+    apply({k: v for k, v in config.items() if k != "texter-webhooks:receiverImage"})
+    cloud.run(program.main)
+    kinds = {r.typ for r in cloud.registrations}
+    assert kinds == {
+        "texter-webhooks:receiver:ImageRepository",
+        API,
+        "gcp:artifactregistry/repository:Repository",
+    }
+    repository = cloud.one("gcp:artifactregistry/repository:Repository")
+    policies = {p["action"] for p in repository.plain("cleanupPolicies")}
+    assert policies == {"KEEP", "DELETE"}  # bounded: old images go, recent ones stay
+
+
+@pytest.mark.parametrize("base_url", ["https://acme.texterchat.com/server/api/v2"])
+def test_a_real_texter_with_the_default_local_receiver_fails_at_preview(cloud: Cloud, base_url):
+    apply(
+        {
+            "texter:baseUrl": base_url,
+            "texter-webhooks:receiverSecret": SECRET,
+        }
+    )
+    with pytest.raises(ConfigError, match=r"^texter-webhooks:receiver is `local`"):
+        program.main()
+    assert cloud.registrations == []
+
+
+def test_the_simulator_on_loopback_with_a_local_receiver_is_fine(cloud: Cloud) -> None:
+    apply(
+        {
+            "texter:baseUrl": "http://127.0.0.1:8790/server/api/v2",
+            "texter-webhooks:receiverSecret": SECRET,
+        }
+    )
+    cloud.run(program.main)
+    assert cloud.of_type(DYNAMIC)

@@ -5,6 +5,7 @@ managing subscriptions, and the reverse.
 """
 
 from texter_webhooks.gcp.args import ReceiverServiceArgs, ReceiverServiceError
+from texter_webhooks.gcp.images import ImageRepository
 from texter_webhooks.gcp.receiver_service import ReceiverService
 
-__all__ = ["ReceiverService", "ReceiverServiceArgs", "ReceiverServiceError"]
+__all__ = ["ImageRepository", "ReceiverService", "ReceiverServiceArgs", "ReceiverServiceError"]

@@ -12,6 +12,7 @@ import pulumi_docker_build as docker_build
 import pulumi_gcp as gcp
 
 from texter_webhooks.gcp.args import DOCKERFILE_IN_CONTEXT
+from texter_webhooks.gcp.naming import resource_id
 
 # The repository keeps the images a rollback may need and sheds the rest: the newest ten
 # versions always stay (KEEP wins over DELETE), untagged leftovers go after a week, any
@@ -118,3 +119,37 @@ def build_and_push(
     # `ref` is `<tag>@sha256:<digest>`: every new build is a new revision, whereas
     # `:latest` alone would look unchanged to Cloud Run.
     return image.ref
+
+
+class ImageRepository(pulumi.ComponentResource):
+    """An Artifact Registry repository for the receiver's images, with its API enabled and
+    the cleanup policies above. `path` is where images are pushed
+    (`<region>-docker.pkg.dev/<project>/<repository>`), e.g. by scripts/push-receiver-image."""
+
+    path: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        project: str,
+        region: str,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("texter-webhooks:receiver:ImageRepository", name, None, opts)
+        api = gcp.projects.Service(
+            f"{name}-api",
+            project=project,
+            service="artifactregistry.googleapis.com",
+            disable_on_destroy=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        created = repository(
+            f"{name}-repository",
+            resource_id(name, pulumi.get_stack(), max_length=63),
+            project=project,
+            region=region,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[api]),
+        )
+        self.path = registry_path(region, project, created.repository_id)
+        self.register_outputs({"path": self.path})
