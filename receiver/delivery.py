@@ -1,4 +1,4 @@
-"""A webhook delivery as it is handed to a sink, and the record the sinks store for it."""
+"""A webhook delivery as it is handed to a sink, and the record the file sink stores for it."""
 
 from __future__ import annotations
 
@@ -11,17 +11,32 @@ import orjson
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    # Hex sha256 of the canonical JSON body: the same delivery retried gets the same key.
+    # Hex sha256 of the body exactly as received: a retry of the same bytes gets the same key,
+    # and two bodies that differ in any byte (say, the last digit of a 30-digit number, which
+    # a parser would round away) never share one.
     key: str
     event_name: str
-    # eventData as canonical JSON (UTF-8), kept serialised because every sink stores it so.
-    event_data_json: bytes
+    # The request body byte for byte, as Texter sent it: no parser's idea of a number, key
+    # order or escape is ever stored in its place. Valid UTF-8 JSON (it has been validated).
+    body: bytes
     # RFC 3339, UTC, microseconds.
     received_at: str
 
+    def attributes(self) -> dict[str, str]:
+        """What travels beside the body (Pub/Sub message attributes)."""
+        return {
+            "eventName": self.event_name,
+            "deliveryKey": self.key,
+            "receivedAt": self.received_at,
+        }
+
     def record_json(self) -> bytes:
-        """One JSON object: receivedAt, deliveryKey, eventName, eventData (no newline)."""
-        # Assembled by hand so eventData, already canonical JSON, is not serialised twice.
+        """One JSON object, no newline: receivedAt, deliveryKey, eventName, and body.
+
+        body is the received body as a JSON string, a lossless form that still fits on one
+        line (a body may hold newlines between its tokens): `record["body"].encode()` gives
+        back the received bytes exactly.
+        """
         return b"".join(
             (
                 b'{"receivedAt":"',
@@ -30,8 +45,10 @@ class Delivery:
                 self.key.encode(),
                 b'","eventName":',
                 orjson.dumps(self.event_name),
-                b',"eventData":',
-                self.event_data_json,
+                b',"body":',
+                # Strict decoding cannot fail: the body parsed as JSON, which is UTF-8 without
+                # lone surrogates, so this is a round trip.
+                orjson.dumps(self.body.decode()),
                 b"}",
             )
         )

@@ -16,6 +16,19 @@ DEFAULT_DEDUP_WINDOW_SECONDS = 600.0
 DEFAULT_LOG_LEVEL = "INFO"
 # Cloud Run sends SIGKILL 10 s after SIGTERM: leave room for the sink to close.
 DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 8
+# Answer 503 well before a sender would give up on us, so its retry is what happens next.
+DEFAULT_PUBLISH_TIMEOUT_SECONDS = 10.0
+# Limits on reading a request, for when no front end enforces them (see the README): a
+# request head must arrive within this long of the connection opening (or of its first byte on
+# a reused connection), and its body within this long of the head.
+DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
+DEFAULT_BODY_TIMEOUT_SECONDS = 30.0
+# Request line and headers together; past it, 431. Texter's are well under 4 KiB, and Cloud
+# Run's front end adds about 1 KiB of its own.
+DEFAULT_MAX_HEADER_BYTES = 32 * 1024
+# Connections open at once; past it a new one is closed at once. Cloud Run sends at most
+# its concurrency setting (80 by default) requests at a time to an instance.
+DEFAULT_MAX_CONNECTIONS = 1000
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # The one in use and the one being rotated in (or out).
@@ -64,6 +77,11 @@ class Settings:
     dedup_window_seconds: float = DEFAULT_DEDUP_WINDOW_SECONDS
     log_level: str = DEFAULT_LOG_LEVEL
     shutdown_timeout_seconds: int = DEFAULT_SHUTDOWN_TIMEOUT_SECONDS
+    publish_timeout_seconds: float = DEFAULT_PUBLISH_TIMEOUT_SECONDS
+    header_timeout_seconds: float = DEFAULT_HEADER_TIMEOUT_SECONDS
+    body_timeout_seconds: float = DEFAULT_BODY_TIMEOUT_SECONDS
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -83,6 +101,24 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             "RECEIVER_SHUTDOWN_TIMEOUT_SECONDS",
             DEFAULT_SHUTDOWN_TIMEOUT_SECONDS,
             minimum=1,
+        ),
+        publish_timeout_seconds=_seconds(
+            environ,
+            "RECEIVER_PUBLISH_TIMEOUT_SECONDS",
+            DEFAULT_PUBLISH_TIMEOUT_SECONDS,
+            positive=True,
+        ),
+        header_timeout_seconds=_seconds(
+            environ, "RECEIVER_HEADER_TIMEOUT_SECONDS", DEFAULT_HEADER_TIMEOUT_SECONDS, positive=True
+        ),
+        body_timeout_seconds=_seconds(
+            environ, "RECEIVER_BODY_TIMEOUT_SECONDS", DEFAULT_BODY_TIMEOUT_SECONDS, positive=True
+        ),
+        max_header_bytes=_int(
+            environ, "RECEIVER_MAX_HEADER_BYTES", DEFAULT_MAX_HEADER_BYTES, minimum=1024
+        ),
+        max_connections=_int(
+            environ, "RECEIVER_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS, minimum=1
         ),
     )
 
@@ -153,7 +189,9 @@ def _int(
     return value
 
 
-def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+def _seconds(
+    environ: Mapping[str, str], name: str, default: float, *, positive: bool = False
+) -> float:
     raw = environ.get(name)
     if raw is None:
         return default
@@ -164,6 +202,8 @@ def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
     # `not >= 0` also catches NaN.
     if not value >= 0 or value == float("inf"):
         raise SettingsError(name, f"must be a finite number >= 0 (got {raw!r})")
+    if positive and value == 0:
+        raise SettingsError(name, f"must be a finite number > 0 (got {raw!r})")
     return value
 
 

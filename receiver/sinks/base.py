@@ -18,5 +18,12 @@ class Sink(Protocol):
     async def store(self, delivery: Delivery) -> None:
         """Returns only once `delivery` is durably stored; raises if it may not be."""
 
+    async def check(self) -> str | None:
+        """None while the sink can store; otherwise what is wrong (GET /healthz answers 503).
+
+        Called by health probes: it may try to repair the sink, never stores anything, and
+        answers at once while the sink is well.
+        """
+
     async def close(self) -> None:
         """Called once after the last request has been answered."""

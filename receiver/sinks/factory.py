@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from receiver.settings import FileSinkSpec, NullSinkSpec, PubSubSinkSpec, SinkSpec
+from receiver.settings import (
+    DEFAULT_PUBLISH_TIMEOUT_SECONDS,
+    FileSinkSpec,
+    NullSinkSpec,
+    PubSubSinkSpec,
+    SinkSpec,
+)
 from receiver.sinks.base import Sink
 from receiver.sinks.file import FileSink
 from receiver.sinks.null import NullSink
 
 
-def build_sink(spec: SinkSpec) -> Sink:
+def build_sink(
+    spec: SinkSpec, *, publish_timeout_seconds: float = DEFAULT_PUBLISH_TIMEOUT_SECONDS
+) -> Sink:
     """Raises OSError (file) or google.auth's errors (Pub/Sub) when the sink cannot be set up."""
     match spec:
         case FileSinkSpec(path=path):
@@ -18,7 +26,7 @@ def build_sink(spec: SinkSpec) -> Sink:
         case PubSubSinkSpec(topic=topic):
             from receiver.sinks.pubsub import create_pubsub_sink
 
-            return create_pubsub_sink(topic)
+            return create_pubsub_sink(topic, timeout_seconds=publish_timeout_seconds)
         case NullSinkSpec():
             return NullSink()
         case _:

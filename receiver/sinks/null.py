@@ -12,5 +12,8 @@ class NullSink:
     async def store(self, delivery: Delivery) -> None:
         pass
 
+    async def check(self) -> str | None:
+        return None
+
     async def close(self) -> None:
         pass
