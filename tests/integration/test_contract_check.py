@@ -6,17 +6,16 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from simulator.config import SimulatorConfig
+from simulator.scopes import ALL_SCOPES
 from simulator.server import SimulatorServer
 from tests.conftest import TEXTER_TOKEN
-from tests.integration.simulator.conftest import (  # noqa: F401 - pytest fixture
-    MakeSimulator,
-    make_simulator,
-)
 from tooling import contract_check
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,6 +23,21 @@ ROUTES = ("list", "import", "activate", "inactivate", "runs", "delete")
 UNDOCUMENTED = ("activate", "inactivate", "delete", "runs")
 
 Run = Callable[..., tuple[int, str]]
+
+
+@pytest.fixture
+def reading() -> Iterator[Callable[..., SimulatorServer]]:
+    """Like `texter_sim`, in another reading: `reading(plain_ok_replies=True)` and so on."""
+    started: list[SimulatorServer] = []
+
+    def start(**config: Any) -> SimulatorServer:
+        config = {"tokens": {TEXTER_TOKEN: ALL_SCOPES}, "log_requests": False, **config}
+        started.append(SimulatorServer(SimulatorConfig(**config)).start())
+        return started[-1]
+
+    yield start
+    for sim in started:
+        sim.stop()
 
 
 @pytest.fixture
@@ -103,8 +117,8 @@ def test_the_throwaway_scenario_is_inactive_named_and_marked(run_check, texter_s
     assert "[texter-webhooks:" not in revision["description"]
 
 
-def test_a_moved_route_is_reported_and_nothing_is_left_behind(run_check, make_simulator) -> None:
-    sim = make_simulator(route_paths={"inactivate": "/scenarios/manage/{id}/pause"})
+def test_a_moved_route_is_reported_and_nothing_is_left_behind(run_check, reading) -> None:
+    sim = reading(route_paths={"inactivate": "/scenarios/manage/{id}/pause"})
 
     code, output = run_check(sim)
 
@@ -120,8 +134,8 @@ def test_a_moved_route_is_reported_and_nothing_is_left_behind(run_check, make_si
     assert "cleanup: nothing left behind" in output
 
 
-def test_a_moved_delete_leaves_it_inactive_and_says_so(run_check, make_simulator) -> None:
-    sim = make_simulator(route_paths={"delete": "/scenarios/manage/{id}/remove"})
+def test_a_moved_delete_leaves_it_inactive_and_says_so(run_check, reading) -> None:
+    sim = reading(route_paths={"delete": "/scenarios/manage/{id}/remove"})
 
     code, output = run_check(sim)
 
@@ -132,8 +146,8 @@ def test_a_moved_delete_leaves_it_inactive_and_says_so(run_check, make_simulator
     assert f"cleanup: LEFT BEHIND {left['_id']} (inactive)" in output
 
 
-def test_a_moved_activate_is_reported_and_inactivate_not_claimed(run_check, make_simulator) -> None:
-    sim = make_simulator(route_paths={"activate": "/scenarios/manage/{id}/resume"})
+def test_a_moved_activate_is_reported_and_inactivate_not_claimed(run_check, reading) -> None:
+    sim = reading(route_paths={"activate": "/scenarios/manage/{id}/resume"})
 
     code, output = run_check(sim)
 
@@ -144,8 +158,8 @@ def test_a_moved_activate_is_reported_and_inactivate_not_claimed(run_check, make
     assert sim.scenarios() == []
 
 
-def test_a_plain_ok_simulator_passes(run_check, make_simulator) -> None:
-    sim = make_simulator(plain_ok_replies=True)
+def test_a_plain_ok_simulator_passes(run_check, reading) -> None:
+    sim = reading(plain_ok_replies=True)
 
     code, output = run_check(sim)
 
@@ -166,8 +180,8 @@ def test_an_import_whose_answer_is_lost_is_found_and_removed(run_check, texter_s
     assert texter_sim.scenarios() == []
 
 
-def test_the_token_never_appears_in_the_output(run_check, make_simulator) -> None:
-    sim = make_simulator(route_paths={"delete": "/scenarios/manage/{id}/remove"})
+def test_the_token_never_appears_in_the_output(run_check, reading) -> None:
+    sim = reading(route_paths={"delete": "/scenarios/manage/{id}/remove"})
 
     _, output = run_check(sim)
     _, refused = run_check(sim, token="wrong-" + sim.token)
