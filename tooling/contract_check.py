@@ -280,7 +280,7 @@ class ContractCheck:
 
     # --- routes ----------------------------------------------------------------------------
 
-    def _record(self, route: str, outcome: Outcome, verdict: str, detail: str) -> bool:
+    def _judge(self, route: str, outcome: Outcome, verdict: str, detail: str) -> bool:
         result = self.results[route]
         if outcome.answer is not None:
             result.status = str(outcome.answer.status)
@@ -296,7 +296,7 @@ class ContractCheck:
         return verdict == "ok"
 
     def _failed(self, route: str, outcome: Outcome) -> bool:
-        return self._record(route, outcome, "differs", outcome.error or "failed")
+        return self._judge(route, outcome, "differs", outcome.error or "failed")
 
     def _check_list(self) -> bool:
         outcome = call(self.client, self.client.list_scenarios)
@@ -307,8 +307,8 @@ class ContractCheck:
         problem = list_shape_problem(answer.body if answer else None)
         if problem:
             self._skip_rest("the listing is needed to confirm every other route")
-            return self._record("list", outcome, "differs", f"{problem}: got {describe(answer)}")
-        return self._record(
+            return self._judge("list", outcome, "differs", f"{problem}: got {describe(answer)}")
+        return self._judge(
             "list", outcome, "ok", f"{{total, scenarios[]}} ({len(outcome.value)} scenarios)"
         )
 
@@ -331,16 +331,16 @@ class ContractCheck:
             if outcome.error:
                 return self._failed("import", outcome)
             got = describe(outcome.answer)
-            return self._record("import", outcome, "differs", f"no Scenario with _id: got {got}")
+            return self._judge("import", outcome, "differs", f"no Scenario with _id: got {got}")
         self.scenario_id = outcome.value["_id"]
         listed = self._listed_status()
         if listed != "inactive":
             self._skip_rest("needs the imported scenario in the listing")
-            return self._record(
+            return self._judge(
                 "import", outcome, "differs", f"imported {self.scenario_id}, listed: {listed}"
             )
         note = "" if outcome.answer and outcome.answer.status == 201 else " (the docs say 201)"
-        return self._record(
+        return self._judge(
             "import", outcome, "ok", f"Scenario {self.scenario_id}, inactive in the listing{note}"
         )
 
@@ -367,14 +367,14 @@ class ContractCheck:
         if outcome.value and not is_scenario(outcome.value, self.scenario_id):
             # A JSON answer is taken as the Scenario: without the right _id it is not one.
             got = describe(outcome.answer)
-            self._record(route, outcome, "differs", f"not this Scenario: got {got}")
+            self._judge(route, outcome, "differs", f"not this Scenario: got {got}")
             return
         reply = "Scenario" if outcome.value else describe(outcome.answer)
         listed = self._listed_status()
         if listed != want:
-            self._record(route, outcome, "differs", f"answered {reply}, but listed as {listed}")
+            self._judge(route, outcome, "differs", f"answered {reply}, but listed as {listed}")
             return
-        self._record(route, outcome, "ok", f"{reply}; {want} in the listing")
+        self._judge(route, outcome, "ok", f"{reply}; {want} in the listing")
 
     def _check_runs(self) -> None:
         scenario_id = self._made()
@@ -384,14 +384,14 @@ class ContractCheck:
         if outcome.error and outcome.answer and outcome.answer.status < 300 and not problem:
             # e.g. a bare list: a shape the docs allow, that the client fails to read.
             detail = f"{describe(outcome.answer)} (an expected shape), but {outcome.error}"
-            self._record("runs", outcome, "differs", detail)
+            self._judge("runs", outcome, "differs", detail)
         elif outcome.error:
             self._failed("runs", outcome)
         elif problem:
-            self._record("runs", outcome, "differs", f"{problem}: got {describe(outcome.answer)}")
+            self._judge("runs", outcome, "differs", f"{problem}: got {describe(outcome.answer)}")
         else:
             shape = "a list of runs" if isinstance(body, list) else "{total, runs[]}"
-            self._record("runs", outcome, "ok", f"{shape} ({len(outcome.value)} runs)")
+            self._judge("runs", outcome, "ok", f"{shape} ({len(outcome.value)} runs)")
 
     def _check_delete(self) -> None:
         scenario_id = self._made()
@@ -402,10 +402,10 @@ class ContractCheck:
         reply = describe(outcome.answer)
         listed = self._listed_status()
         if listed != "gone":
-            self._record("delete", outcome, "differs", f"answered {reply}, but listed: {listed}")
+            self._judge("delete", outcome, "differs", f"answered {reply}, but listed: {listed}")
             return
         self.deleted = True
-        self._record("delete", outcome, "ok", f"{reply}; gone from the listing")
+        self._judge("delete", outcome, "ok", f"{reply}; gone from the listing")
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -566,7 +566,11 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None) -> int:
 
     say(f"contract check of {client.base_url} ({target.source})")
     check = ContractCheck(client)
-    check.run()
+    try:
+        check.run()
+    except KeyboardInterrupt:
+        # run() has cleaned up on its way out; say what was found and left.
+        say("interrupted")
     for line in report_lines(check):
         say(line)
     if check.token_refused:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pulumi
 import pytest
+import yaml
 
 from infra import program
 from infra.config import ConfigError
 from tests.infra.harness import (
+    ALERT,
     API,
     EXCLUSION,
     PROJECT,
@@ -27,6 +30,7 @@ from tests.infra.harness import (
 from texter_webhooks.texter.subscription import SUBSCRIPTION_TYPE
 
 DYNAMIC = SUBSCRIPTION_TYPE
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -165,3 +169,15 @@ def test_the_simulator_on_loopback_with_a_local_receiver_is_fine(cloud: Cloud) -
     )
     cloud.run(program.main)
     assert cloud.of_type(DYNAMIC)
+
+
+@pytest.mark.parametrize("example", ["Pulumi.dev.yaml.example", "Pulumi.prod.yaml.example"])
+def test_the_example_stacks_are_valid_and_prod_is_protected(cloud: Cloud, example: str) -> None:
+    values = yaml.safe_load((ROOT / example).read_text())["config"]
+    flat = {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
+    pinned = "europe-west1-docker.pkg.dev/p/r/receiver@sha256:" + "ab" * 32
+    apply({**flat, "texter-webhooks:receiverImage": pinned})
+    cloud.run(program.main)
+    service = cloud.one(SERVICE)
+    assert service.protect is example.startswith("Pulumi.prod")
+    assert bool(cloud.of_type(ALERT)) is example.startswith("Pulumi.prod")

@@ -307,3 +307,32 @@ def test_the_make_target_passes_the_stack() -> None:
 
     assert result.returncode == 0, result.stderr
     assert "-m tooling.contract_check --stack dev" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ({"total": 0, "runs": []}, None),
+        ([{"_id": "r1"}], None),  # a bare list of runs is one of the expected shapes
+        ({"runs": []}, "runs[] without a numeric total"),
+        ({"total": 1, "items": []}, "neither {total, runs[]} nor a list of runs"),
+        (None, "neither {total, runs[]} nor a list of runs"),
+        (["r1"], "a run is not a JSON object"),
+    ],
+)
+def test_runs_shapes(body, problem) -> None:
+    assert contract_check.runs_shape_problem(body) == problem
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ({"total": 1, "scenarios": [{"_id": "a"}]}, None),
+        ([{"_id": "a"}], "not a JSON object {total, scenarios[]}"),
+        ({"total": 0, "items": []}, "no scenarios[] in the answer"),
+        ({"scenarios": []}, "no numeric total in the answer"),
+        ({"total": 1, "scenarios": [{"id": "a"}]}, "a listed scenario has no _id"),
+    ],
+)
+def test_list_shapes(body, problem) -> None:
+    assert contract_check.list_shape_problem(body) == problem
