@@ -18,13 +18,12 @@ from texter_webhooks.gcp import ReceiverServiceArgs, limits
 from texter_webhooks.gcp.args import MAX_REQUEST_TIMEOUT_SECONDS
 from texter_webhooks.texter.catalog import lookup
 from texter_webhooks.texter.errors import TemplateError
+from texter_webhooks.texter.inputs import ON_DESTROY, STATUSES
 
 PROJECT = "texter-webhooks"
 RECEIVERS = ("local", "cloudrun")
 # The Cloud Run settings' defaults are ReceiverServiceArgs' own: one place.
 _DEFAULTS = ReceiverServiceArgs(project="", region="", image="")
-STATUSES = ("active", "inactive")
-ON_DESTROY = ("inactivate", "delete")
 
 
 class ConfigError(pulumi.RunError):

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from receiver.app import create_app
 from receiver.logs import configure_logging
+from receiver.protocol import ConnectionLimits
 from receiver.server import serve
 from receiver.settings import NullSinkSpec, SettingsError, load_settings
 
@@ -38,6 +39,12 @@ def main(environ: Mapping[str, str]) -> int:
         host=settings.host,
         port=settings.port,
         shutdown_timeout_seconds=settings.shutdown_timeout_seconds,
+        limits=ConnectionLimits(
+            header_timeout=settings.header_timeout_seconds,
+            body_timeout=settings.body_timeout_seconds,
+            max_header_bytes=settings.max_header_bytes,
+            max_connections=settings.max_connections,
+        ),
     )
 
 

@@ -11,9 +11,12 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from typing import TypeVarTuple
 
 # Bounds the memory a burst can take; at ~200 bytes an entry this is ~20 MB.
 DEFAULT_MAX_ENTRIES = 100_000
+
+Args = TypeVarTuple("Args")
 
 
 class Deduplicator:
@@ -33,8 +36,10 @@ class Deduplicator:
         # Per key being handed off: the copies waiting for its outcome (True if stored).
         self._in_flight: dict[str, list[asyncio.Future[bool]]] = {}
 
-    async def hand_off_once(self, key: str, hand_off: Callable[[], Awaitable[None]]) -> bool:
-        """Runs `hand_off` unless `key` was handed off within the window.
+    async def hand_off_once(
+        self, key: str, hand_off: Callable[[*Args], Awaitable[None]], *args: *Args
+    ) -> bool:
+        """Runs `hand_off(*args)` unless `key` was handed off within the window.
 
         Returns True if it ran, False for a duplicate; an exception from `hand_off` propagates
         and leaves the key unremembered.
@@ -53,7 +58,7 @@ class Deduplicator:
         self._in_flight[key] = []
         stored = False
         try:
-            await hand_off()
+            await hand_off(*args)
             stored = True
         finally:
             waiters = self._in_flight.pop(key)

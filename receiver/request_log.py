@@ -13,6 +13,7 @@ write whole lines to the same descriptor, so lines never interleave.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -97,11 +98,9 @@ class RequestLog:
         """Writes every queued line now (called on the loop's next turn, and at shutdown)."""
         lines, self._lines = self._lines, []
         if lines:
-            try:
+            # A log that cannot be written must not cost a request; there is nowhere to say so.
+            with contextlib.suppress(OSError):
                 self._write(b"".join(lines))
-            except OSError:
-                # A log that cannot be written must not cost a request; nothing else to do.
-                pass
 
     def _add(self, line: bytes) -> None:
         lines = self._lines

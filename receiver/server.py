@@ -8,17 +8,30 @@ from types import FrameType
 import uvicorn
 
 from receiver.asgi import ASGIApp
+from receiver.protocol import ConnectionLimits, protocol_class
 
 # uvicorn's own exit status when the app's lifespan start-up failed.
 STARTUP_FAILED = 3
 
 
-def serve(app: ASGIApp, *, host: str, port: int, shutdown_timeout_seconds: int) -> int:
-    """Runs until SIGTERM/SIGINT, then drains in-flight requests; returns the exit status."""
+def serve(
+    app: ASGIApp,
+    *,
+    host: str,
+    port: int,
+    shutdown_timeout_seconds: int,
+    limits: ConnectionLimits | None = None,
+) -> int:
+    """Runs until SIGTERM/SIGINT, then drains in-flight requests; returns the exit status.
+
+    With `limits`, connections are held to them (receiver.protocol); without, this is plain
+    uvicorn with httptools (the benchmark's baseline).
+    """
     config = uvicorn.Config(
         app,
         host=host,
         port=port,
+        http="httptools" if limits is None else protocol_class(limits),
         # Logging is configured by the caller; uvicorn's access log would print the secret.
         log_config=None,
         access_log=False,

@@ -109,7 +109,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             positive=True,
         ),
         header_timeout_seconds=_seconds(
-            environ, "RECEIVER_HEADER_TIMEOUT_SECONDS", DEFAULT_HEADER_TIMEOUT_SECONDS, positive=True
+            environ,
+            "RECEIVER_HEADER_TIMEOUT_SECONDS",
+            DEFAULT_HEADER_TIMEOUT_SECONDS,
+            positive=True,
         ),
         body_timeout_seconds=_seconds(
             environ, "RECEIVER_BODY_TIMEOUT_SECONDS", DEFAULT_BODY_TIMEOUT_SECONDS, positive=True

@@ -52,9 +52,7 @@ class PubSubSink:
 
     async def store(self, delivery: Delivery) -> None:
         try:
-            future = self._publisher.publish(
-                self._topic, delivery.body, **delivery.attributes()
-            )
+            future = self._publisher.publish(self._topic, delivery.body, **delivery.attributes())
             # The future's result is read in its done-callback, on the publisher's thread;
             # nothing blocks the event loop, and no thread is held per request in flight.
             await asyncio.wait_for(asyncio.wrap_future(future), self._timeout)

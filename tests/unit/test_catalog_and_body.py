@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -19,19 +21,21 @@ from texter_webhooks.texter.body import (
 from texter_webhooks.texter.errors import TemplateError
 
 URL = "https://receiver.example.com/hooks/s3cr3t-value"
-SHARED_EVENTS = Path(__file__).resolve().parents[3] / "shared" / "texter-api" / "events"
 PARAMETERS = {
     "newMatchedMessage": {"expression": 'text == "help"'},
     "chatSpecificLabelAdded": {"targetLabelId": "label-42"},
 }
 
 
-def test_catalog_carries_every_documented_event() -> None:
-    documented = {p.stem for p in SHARED_EVENTS.glob("*.json")} if SHARED_EVENTS.exists() else set()
-    names = set(catalog.event_names())
-    assert len(names) == 19
-    if documented:  # the project's copy stays in step with the contract it came from
-        assert names == documented
+def test_the_templates_and_the_catalog_index_name_the_same_events() -> None:
+    # The index ships beside the templates (package data): the table's first column is
+    # each event's delivered eventName.
+    index = resources.files("texter_webhooks.texter.events").joinpath("INDEX.md").read_text()
+    indexed = set(re.findall(r"^\| `(\w+)` \|", index, re.MULTILINE))
+    assert indexed == set(catalog.event_names())
+    for event in indexed:
+        action = catalog.lookup(event).template["data"]["actions"][0]
+        assert action["params"]["data"]["eventName"] == event
 
 
 @pytest.mark.parametrize("event", catalog.event_names())

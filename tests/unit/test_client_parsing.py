@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import json
 import time
 from typing import Any
 
@@ -39,12 +40,28 @@ def test_a_partial_listing_is_refused_not_read_as_deletions(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     client = TexterClient("https://t.example/server/api/v2", "token")
+    answer = requests.Response()
+    answer.status_code = 200
+    answer._content = json.dumps({"total": 120, "scenarios": [{"_id": "a"}] * 100}).encode()
 
-    def call(self: TexterClient, operation: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        return {"total": 120, "scenarios": [{"_id": "a"}] * 100}
+    # Texter's HTTP answer, at the transport: everything above it is the client's.
+    def send(*_args: Any, **_kwargs: Any) -> requests.Response:
+        return answer
 
-    monkeypatch.setattr(TexterClient, "_call", call)
+    monkeypatch.setattr(requests.Session, "request", send)
     with pytest.raises(errors.IncompleteListingError, match="100 of 120"):
         client.list_scenarios()
     with pytest.raises(errors.IncompleteListingError):
         client.get_scenario("a")
+
+
+@pytest.mark.parametrize(
+    "reply", [[{"_id": "r1"}], {"total": 1, "runs": [{"_id": "r1"}]}], ids=["list", "page"]
+)
+def test_runs_read_a_bare_list_or_a_page(monkeypatch: pytest.MonkeyPatch, reply: Any) -> None:
+    answer = requests.Response()
+    answer.status_code = 200
+    answer._content = json.dumps(reply).encode()
+    monkeypatch.setattr(requests.Session, "request", lambda *_a, **_k: answer)
+    client = TexterClient("https://t.example/server/api/v2", "token")
+    assert client.list_runs("0" * 24) == [{"_id": "r1"}]

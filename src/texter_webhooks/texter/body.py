@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 from texter_webhooks.texter.catalog import URL_PLACEHOLDER, EventSpec, lookup
 from texter_webhooks.texter.errors import TemplateError
+from texter_webhooks.texter.inputs import STATUSES
 
-STATUSES = ("active", "inactive")
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 MARKER_PREFIX = "[texter-webhooks:"

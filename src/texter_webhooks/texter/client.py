@@ -162,7 +162,8 @@ class TexterClient:
 
     def list_runs(self, scenario_id: str) -> list[dict[str, Any]]:
         page = self._call("runs", scenario_id)
-        runs: list[dict[str, Any]] = page.get("runs", [])
+        # `{total, runs[]}` as the simulator answers; a bare list is read the same.
+        runs: list[dict[str, Any]] = page if isinstance(page, list) else page.get("runs", [])
         return runs
 
     # --- transport -------------------------------------------------------------------

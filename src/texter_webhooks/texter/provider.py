@@ -25,6 +25,7 @@ import hashlib
 import logging
 import threading
 import time
+from dataclasses import fields
 from typing import Any
 
 from pulumi.dynamic import (
@@ -42,7 +43,6 @@ from pulumi.runtime import rpc
 
 from texter_webhooks.texter import content, ownership
 from texter_webhooks.texter.body import (
-    STATUSES,
     BodySpec,
     body_hash,
     mask_url,
@@ -63,26 +63,19 @@ from texter_webhooks.texter.errors import (
     TemplateError,
     TexterAPIError,
 )
+from texter_webhooks.texter.inputs import (
+    ALL_INPUTS,
+    CONTENT_INPUTS,
+    ON_DESTROY,
+    STATUSES,
+    UPDATE_INPUTS,
+)
 from texter_webhooks.texter.snapshot import ListingSnapshot
 
 log = logging.getLogger(__name__)
 
-ON_DESTROY = ("inactivate", "delete")
-# Inputs the import body is rendered from.
-BODY_KEYS = (
-    "event",
-    "template",
-    "url",
-    "display_name",
-    "description",
-    "placeholders",
-    "author_uid",
-)
-# Inputs the scenario's content comes from: changing one replaces the scenario if the
-# content it renders changes (a live body edited in the UI is drift, see read).
-CONTENT_INPUTS = ("event", "template", "url", "display_name", "description", "placeholders")
-# Inputs changed in place: status through activate/inactivate, the rest in state only.
-UPDATE_KEYS = ("status", "on_destroy", "adopt", "author_uid")
+# Inputs the import body is rendered from (content, and attribution).
+BODY_KEYS = tuple(f.name for f in fields(BodySpec) if f.name in ALL_INPUTS)
 OUTPUT_KEYS = ("subscription_id", "live_status", "body", "twins", "drifted")
 # Where the SDK keeps the pickled provider, in inputs and in state.
 PROVIDER_KEY = "__provider"
@@ -219,7 +212,9 @@ class TexterSubscriptionProvider(ResourceProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         # Only the meaningful inputs: never the pickled provider's bytes (they change with
         # every edit of this code), never outputs or derived inputs (body_hash).
-        changed = [k for k in (*CONTENT_INPUTS, *UPDATE_KEYS) if _differs(olds.get(k), news.get(k))]
+        changed = [
+            k for k in (*CONTENT_INPUTS, *UPDATE_INPUTS) if _differs(olds.get(k), news.get(k))
+        ]
         replaces: list[str] = []
         if self._content_of(olds) != self._content_of(news) or olds.get("drifted"):
             replaces = [k for k in changed if k in CONTENT_INPUTS] or ["body_hash"]
@@ -519,16 +514,7 @@ def _policy(config: Config) -> RetryPolicy:
 
 
 def _body_spec(props: dict[str, Any]) -> BodySpec:
-    return BodySpec(
-        url=props["url"],
-        event=props.get("event"),
-        template=props.get("template"),
-        display_name=props.get("display_name"),
-        description=props.get("description"),
-        placeholders=props.get("placeholders"),
-        status=props.get("status", "active"),
-        author_uid=props.get("author_uid"),
-    )
+    return BodySpec(**{k: props[k] for k in BODY_KEYS if props.get(k) is not None})
 
 
 def _known(value: Any) -> bool:

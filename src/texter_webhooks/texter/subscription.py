@@ -3,43 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import fields
 from typing import Any
 
 import pulumi
 from pulumi.dynamic import Resource
 
-from texter_webhooks.texter.provider import TexterSubscriptionProvider
+from texter_webhooks.texter.inputs import TexterSubscriptionArgs
+from texter_webhooks.texter.provider import OUTPUT_KEYS, TexterSubscriptionProvider
 
-
-@dataclass
-class TexterSubscriptionArgs:
-    """The inputs of a TexterSubscription.
-
-    event: a catalog event name (`texter_webhooks/texter/events/<event>.json`), e.g. "chatAssigned";
-        or leave it None and give `template`, a full import body for anything else.
-    url: the receiver URL; fills every `{{yourWebhookURL}}`. Usually an Output, often secret.
-    display_name / description: default to the template's, the name suffixed `[<stack>]`.
-    placeholders: values for the event's other placeholders or parameters, e.g.
-        {"expression": 'text == "help"'} for newMatchedMessage.
-    status: "active" or "inactive", changed in place.
-    on_destroy: "inactivate" (default) or "delete": what `pulumi destroy` does.
-    author_uid: the Texter user the changes are attributed to.
-    adopt: take over an existing scenario of the same name and content instead of
-        importing a new one (how to bring in subscriptions made by hand).
-    """
-
-    url: pulumi.Input[str]
-    event: str | None = None
-    template: Mapping[str, Any] | None = None
-    display_name: pulumi.Input[str] | None = None
-    description: pulumi.Input[str] | None = None
-    placeholders: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None
-    status: pulumi.Input[str] = "active"
-    on_destroy: str = "inactivate"
-    author_uid: str | None = None
-    adopt: bool = False
+__all__ = ["TexterSubscription", "TexterSubscriptionArgs"]
 
 
 # The type 0.1 registered every subscription under; existing stacks move by this alias.
@@ -79,25 +52,17 @@ class TexterSubscription(Resource, module="texter", name="Subscription"):
         props: dict[str, Any] = {
             "resource_name": resource_name,
             "stack": stack,
-            # Identifies this resource's scenarios in Texter; see provider.create.
+            # Identifies this resource's scenarios in Texter; see `ownership`.
             "marker": hashlib.sha256(key.encode()).hexdigest()[:16],
-            "event": args.event,
-            "template": dict(args.template) if args.template is not None else None,
-            "url": pulumi.Output.secret(args.url),
-            "display_name": args.display_name,
-            "description": args.description,
-            "placeholders": args.placeholders,
-            "status": args.status,
-            "on_destroy": args.on_destroy,
-            "author_uid": args.author_uid,
-            "adopt": args.adopt,
+            **{f.name: getattr(args, f.name) for f in fields(TexterSubscriptionArgs)},
+            # Derived in `check`, and the outputs: declared so that they reach the program.
             "body_hash": None,
             "url_fingerprint": None,
-            "subscription_id": None,
-            "live_status": None,
-            "body": None,
-            "twins": None,
+            **dict.fromkeys(OUTPUT_KEYS),
         }
+        props["url"] = pulumi.Output.secret(args.url)
+        if args.template is not None:
+            props["template"] = dict(args.template)
         opts = pulumi.ResourceOptions.merge(
             opts,
             pulumi.ResourceOptions(

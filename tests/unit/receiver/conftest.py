@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
@@ -10,11 +11,13 @@ import pytest
 from receiver.app import ReceiverApp
 from receiver.auth import SecretMatcher
 from receiver.dedup import Deduplicator
-from tests.unit.receiver.fakes import RecordingSink
+from receiver.request_log import RequestLog
+from tests.unit.receiver.fakes import LogLines, RecordingSink
 
 SECRET = "unit-test-secret-0123456789"
 OLD_SECRET = "rotated-out-secret-abcdefgh"
 MAX_BODY_BYTES = 4096
+BODY_TIMEOUT_SECONDS = 2.0
 
 
 @pytest.fixture
@@ -28,12 +31,24 @@ def sink() -> RecordingSink:
 
 
 @pytest.fixture
-def app(sink: RecordingSink) -> ReceiverApp:
+def log_lines() -> LogLines:
+    return LogLines()
+
+
+@pytest.fixture
+def request_log(log_lines: LogLines) -> RequestLog:
+    return RequestLog(logging.DEBUG, write=log_lines)
+
+
+@pytest.fixture
+def app(sink: RecordingSink, request_log: RequestLog) -> ReceiverApp:
     return ReceiverApp(
         matcher=SecretMatcher([SECRET.encode(), OLD_SECRET.encode()]),
         sink=sink,
         dedup=Deduplicator(600),
         max_body_bytes=MAX_BODY_BYTES,
+        request_log=request_log,
+        body_timeout_seconds=BODY_TIMEOUT_SECONDS,
     )
 
 

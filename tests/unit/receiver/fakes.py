@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,12 +15,14 @@ from receiver.sinks.base import SinkUnavailable
 
 
 class RecordingSink:
-    """Stores in memory; `fail_next` makes that many hand-offs fail first."""
+    """Stores in memory; `fail_next` makes that many hand-offs fail first; `failure` is what
+    check() reports."""
 
     def __init__(self, fail_next: int = 0) -> None:
         self.stored: list[Delivery] = []
         self.attempts = 0
         self.fail_next = fail_next
+        self.failure: str | None = None
         self.started = False
         self.closed = False
         # Cleared by a test to hold hand-offs in flight.
@@ -37,8 +40,24 @@ class RecordingSink:
             raise SinkUnavailable("injected failure")
         self.stored.append(delivery)
 
+    async def check(self) -> str | None:
+        return self.failure
+
     async def close(self) -> None:
         self.closed = True
+
+
+class LogLines:
+    """Where a RequestLog writes in tests: every line, parsed."""
+
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+
+    def __call__(self, data: bytes) -> None:
+        self.written.append(data)
+
+    def entries(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for chunk in self.written for line in chunk.splitlines()]
 
 
 class FakePublisher:

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import logging
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 
-from receiver.app import ReceiverApp
+from receiver.app import MAX_DISCARD_BYTES, ReceiverApp
 from receiver.asgi import Message
-from receiver.logs import FIELDS
 from tests.unit.receiver.conftest import MAX_BODY_BYTES, OLD_SECRET, SECRET
-from tests.unit.receiver.fakes import RawRequest, RecordingSink, call_asgi
+from tests.unit.receiver.fakes import LogLines, RawRequest, RecordingSink, call_asgi
 
 pytestmark = pytest.mark.anyio
 
@@ -25,10 +24,6 @@ ASSIGNED: dict[str, Any] = {
     "eventName": "chatAssigned",
     "eventData": {"chat": {"_id": "c1", "status": "open"}, "agent": {"email": "a@example.com"}},
 }
-
-
-def fields(record: logging.LogRecord) -> dict[str, Any]:
-    return getattr(record, FIELDS)
 
 
 async def post(client: httpx.AsyncClient, payload: object, path: str = HOOK) -> httpx.Response:
@@ -44,7 +39,7 @@ async def test_a_delivery_is_stored_then_acknowledged(
     assert response.json()["status"] == "accepted"
     [stored] = sink.stored
     assert stored.event_name == "chatAssigned"
-    assert orjson.loads(stored.event_data_json) == ASSIGNED["eventData"]
+    assert stored.body == json.dumps(ASSIGNED).encode()
     assert response.json()["deliveryKey"] == stored.key
 
 
@@ -101,6 +96,86 @@ async def test_healthz_answers_get_only(client: httpx.AsyncClient) -> None:
     assert (await client.post("/healthz")).status_code == 405
 
 
+async def test_healthz_fails_while_the_sink_is_failing_and_recovers_with_it(
+    client: httpx.AsyncClient, sink: RecordingSink, log_lines: LogLines
+) -> None:
+    sink.failure = "cannot append to /data/events.jsonl: [Errno 5] Input/output error"
+
+    failing = await client.get("/healthz")
+
+    assert failing.status_code == 503
+    # Public endpoint: the reason is logged, not shown.
+    assert "/data" not in failing.text
+    await asyncio.sleep(0)
+    assert "Input/output error" in log_lines.entries()[-1]["message"]
+
+    sink.failure = None
+    assert (await client.get("/healthz")).status_code == 200
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br", "deflate", "GZIP", "identity, gzip"])
+async def test_a_compressed_body_is_415_not_parsed(
+    client: httpx.AsyncClient, sink: RecordingSink, encoding: str
+) -> None:
+    body = gzip.compress(json.dumps(ASSIGNED).encode())
+
+    response = await client.post(HOOK, content=body, headers={**JSON, "content-encoding": encoding})
+
+    assert response.status_code == 415
+    assert response.json() == {"error": "the content encoding must be identity"}
+    assert response.headers["accept-encoding"] == "identity"
+    assert sink.attempts == 0
+
+
+async def test_an_identity_content_encoding_is_accepted(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        HOOK, content=json.dumps(ASSIGNED), headers={**JSON, "content-encoding": "identity"}
+    )
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "content_types",
+    [
+        [b"application/json", b"text/plain"],
+        [b"text/plain", b"application/json"],
+        [b"application/json", b"application/json"],
+    ],
+)
+async def test_two_content_types_are_400_whichever_comes_first(
+    app: ReceiverApp, sink: RecordingSink, content_types: list[bytes]
+) -> None:
+    request = RawRequest(
+        path=HOOK,
+        headers=[(b"content-type", value) for value in content_types],
+        chunks=[json.dumps(ASSIGNED).encode()],
+    )
+
+    response, _ = await call_asgi(app, request)
+
+    assert response is not None
+    assert response.status == 400
+    assert json.loads(response.body) == {"error": "more than one Content-Type header"}
+    assert sink.attempts == 0
+
+
+async def test_a_transfer_coding_other_than_chunked_is_501(
+    app: ReceiverApp, sink: RecordingSink
+) -> None:
+    request = RawRequest(
+        path=HOOK,
+        headers=[(b"content-type", b"application/json"), (b"transfer-encoding", b"gzip, chunked")],
+        chunks=[b"x"],
+    )
+
+    response, _ = await call_asgi(app, request)
+
+    assert response is not None
+    assert response.status == 501
+    assert sink.attempts == 0
+
+
 @pytest.mark.parametrize(
     "content_type",
     [None, "text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin-1"],
@@ -129,14 +204,39 @@ async def test_json_with_a_utf8_charset_is_accepted(
     assert response.status_code == 200
 
 
-async def test_a_declared_length_over_the_limit_is_413_before_reading(
+async def test_a_declared_length_over_the_limit_is_413_after_the_body_is_drained(
+    app: ReceiverApp, sink: RecordingSink
+) -> None:
+    # Answering before the body is read, and closing, makes the kernel reset the connection
+    # under a sender still writing: it never reads the 413.
+    chunk = b" " * 1024
+    request = RawRequest(
+        path=HOOK,
+        headers=[
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(chunk) * 100).encode()),
+        ],
+        chunks=[chunk] * 100,
+    )
+
+    response, chunks_read = await call_asgi(app, request)
+
+    assert response is not None
+    assert response.status == 413
+    assert chunks_read == 100
+    # All of it read: the connection can carry the next request.
+    assert b"connection" not in response.headers
+    assert sink.attempts == 0
+
+
+async def test_a_declared_length_past_the_discard_bound_is_413_at_once_and_closes(
     app: ReceiverApp, sink: RecordingSink
 ) -> None:
     request = RawRequest(
         path=HOOK,
         headers=[
             (b"content-type", b"application/json"),
-            (b"content-length", str(MAX_BODY_BYTES + 1).encode()),
+            (b"content-length", str(MAX_DISCARD_BYTES + 1).encode()),
         ],
         chunks=[b"{"],
     )
@@ -150,7 +250,27 @@ async def test_a_declared_length_over_the_limit_is_413_before_reading(
     assert sink.attempts == 0
 
 
-async def test_a_streamed_body_over_the_limit_is_413_without_reading_the_rest(
+async def test_a_sender_waiting_for_100_continue_gets_413_without_sending_the_body(
+    app: ReceiverApp,
+) -> None:
+    request = RawRequest(
+        path=HOOK,
+        headers=[
+            (b"content-type", b"application/json"),
+            (b"content-length", str(MAX_BODY_BYTES + 1).encode()),
+            (b"expect", b"100-continue"),
+        ],
+        chunks=[b"{"],
+    )
+
+    response, chunks_read = await call_asgi(app, request)
+
+    assert response is not None
+    assert (response.status, response.headers[b"connection"]) == (413, b"close")
+    assert chunks_read == 0
+
+
+async def test_a_streamed_body_over_the_limit_is_drained_then_413(
     app: ReceiverApp, sink: RecordingSink
 ) -> None:
     chunk = b" " * 1024
@@ -163,8 +283,59 @@ async def test_a_streamed_body_over_the_limit_is_413_without_reading_the_rest(
 
     assert response is not None
     assert response.status == 413
-    assert chunks_read == MAX_BODY_BYTES // len(chunk) + 1
+    assert chunks_read == 100
     assert sink.attempts == 0
+
+
+async def test_draining_stops_at_the_discard_bound_and_closes(
+    app: ReceiverApp, sink: RecordingSink
+) -> None:
+    chunk = b" " * (1024 * 1024)
+    chunks = MAX_DISCARD_BYTES // len(chunk) + 10
+    request = RawRequest(
+        path=HOOK, headers=[(b"content-type", b"application/json")], chunks=[chunk] * chunks
+    )
+
+    response, chunks_read = await call_asgi(app, request)
+
+    assert response is not None
+    assert (response.status, response.headers[b"connection"]) == (413, b"close")
+    assert chunks_read <= MAX_DISCARD_BYTES // len(chunk) + 2
+    assert sink.attempts == 0
+
+
+async def test_draining_stops_at_the_body_timeout_and_closes(app: ReceiverApp) -> None:
+    sent_head = asyncio.Event()
+    received = 0
+
+    async def receive() -> Message:
+        nonlocal received
+        received += 1
+        if received == 1:
+            sent_head.set()
+            return {"type": "http.request", "body": b" " * (MAX_BODY_BYTES + 1), "more_body": True}
+        # The rest of the body never comes.
+        await asyncio.Event().wait()
+        raise AssertionError
+
+    started: list[Message] = []
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            started.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": HOOK,
+        "headers": [(b"content-type", b"application/json")],
+    }
+    # The app's own bound (2 s in these tests), not the server's, ends the wait.
+    await asyncio.wait_for(app(scope, receive, send), timeout=10)
+
+    [start] = started
+    assert start["status"] == 413
+    assert (b"connection", b"close") in start["headers"]
 
 
 async def test_a_body_at_the_limit_is_read_whole(app: ReceiverApp, sink: RecordingSink) -> None:
@@ -241,32 +412,86 @@ async def test_a_wrong_envelope_is_422_saying_what_is_wrong(
 
 
 async def test_an_unknown_event_is_accepted_and_logged_as_unknown(
-    client: httpx.AsyncClient, sink: RecordingSink, caplog: pytest.LogCaptureFixture
+    client: httpx.AsyncClient, sink: RecordingSink, log_lines: LogLines
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="receiver.requests"):
-        response = await post(client, {"eventName": "chatTeleported", "eventData": {}})
+    response = await post(client, {"eventName": "chatTeleported", "eventData": {}})
+    await asyncio.sleep(0)
 
     assert response.status_code == 200
     assert [d.event_name for d in sink.stored] == ["chatTeleported"]
-    [record] = caplog.records
-    assert record.levelno == logging.WARNING
-    assert "unknown event" in record.getMessage()
-    assert fields(record)["knownEvent"] is False
+    [entry] = log_lines.entries()
+    assert entry["severity"] == "WARNING"
+    assert "unknown event" in entry["message"]
+    assert entry["knownEvent"] is False
 
 
 async def test_a_redelivery_is_acknowledged_as_duplicate_without_a_second_hand_off(
     client: httpx.AsyncClient, sink: RecordingSink
 ) -> None:
-    first = await post(client, ASSIGNED)
-    # Same JSON value, different key order and spacing: the same delivery.
-    reordered = {"eventData": dict(reversed(ASSIGNED["eventData"].items())), **ASSIGNED}
-    second = await client.post(HOOK, content=json.dumps(reordered, indent=2), headers=JSON)
+    body = json.dumps(ASSIGNED, indent=2)
+    first = await client.post(HOOK, content=body, headers=JSON)
+    second = await client.post(HOOK, content=body, headers=JSON)
 
     assert first.json()["status"] == "accepted"
     assert second.status_code == 200
     assert second.json() == {"status": "duplicate", "deliveryKey": first.json()["deliveryKey"]}
     assert len(sink.stored) == 1
     assert sink.attempts == 1
+
+
+# Each pair differs past what a double (or a 64-bit integer) holds: a parser reads both the
+# same, so a receiver that stores or hashes what it parsed loses the second delivery.
+BEYOND_PRECISION = [
+    ("123456789012345678901234567890", "123456789012345678901234567891"),
+    ("0.10000000000000000001", "0.1"),
+    ("18446744073709551616", "18446744073709551617"),
+    ("-9223372036854775809", "-9223372036854775808"),
+    ("1.0", "1"),
+    ("1e2", "100"),
+]
+
+
+@pytest.mark.parametrize(("number", "other"), BEYOND_PRECISION)
+async def test_the_sink_gets_numbers_exactly_as_sent(
+    client: httpx.AsyncClient, sink: RecordingSink, number: str, other: str
+) -> None:
+    body = f'{{"eventName":"chatAssigned","eventData":{{"chat":{{"n":{number}}}}}}}'.encode()
+
+    response = await client.post(HOOK, content=body, headers=JSON)
+
+    assert response.status_code == 200
+    [stored] = sink.stored
+    assert stored.body == body
+    assert number.encode() in stored.body
+
+
+@pytest.mark.parametrize(("number", "other"), BEYOND_PRECISION)
+async def test_deliveries_differing_past_a_doubles_precision_are_both_stored(
+    client: httpx.AsyncClient, sink: RecordingSink, number: str, other: str
+) -> None:
+    bodies = [
+        f'{{"eventName":"chatAssigned","eventData":{{"n":{n}}}}}'.encode() for n in (number, other)
+    ]
+
+    responses = [await client.post(HOOK, content=body, headers=JSON) for body in bodies]
+
+    assert [r.json()["status"] for r in responses] == ["accepted", "accepted"]
+    assert responses[0].json()["deliveryKey"] != responses[1].json()["deliveryKey"]
+    assert [d.body for d in sink.stored] == bodies
+
+
+async def test_the_same_value_in_other_bytes_is_another_delivery(
+    client: httpx.AsyncClient, sink: RecordingSink
+) -> None:
+    # Keys are the hash of the bytes as received: never two different bodies merged, at the
+    # price of storing a re-serialised copy (which Texter does not send) twice.
+    reordered = {"eventData": dict(reversed(ASSIGNED["eventData"].items())), **ASSIGNED}
+
+    first = await post(client, ASSIGNED)
+    second = await client.post(HOOK, content=json.dumps(reordered, indent=2), headers=JSON)
+
+    assert (first.json()["status"], second.json()["status"]) == ("accepted", "accepted")
+    assert len(sink.stored) == 2
 
 
 async def test_a_different_delivery_of_the_same_event_is_not_a_duplicate(
@@ -316,28 +541,61 @@ async def test_copies_arriving_during_a_hand_off_wait_for_it_and_are_not_stored_
 
 
 async def test_every_request_logs_one_line_without_the_secret_or_the_payload(
-    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    client: httpx.AsyncClient, log_lines: LogLines
 ) -> None:
     payload = {"eventName": "chatAssigned", "eventData": {"note": "private-content-1234"}}
-    with caplog.at_level(logging.DEBUG, logger="receiver.requests"):
-        await post(client, payload)
-        await post(client, payload, path="/hooks/wrong-secret-0123456789abc")
-        await client.get(f"/typo/{SECRET}")
-        await client.get("/healthz")
+    await post(client, payload)
+    await post(client, payload, path="/hooks/wrong-secret-0123456789abc")
+    await client.get(f"/typo/{SECRET}")
+    await client.get("/healthz")
+    await asyncio.sleep(0)
 
-    assert len(caplog.records) == 4
-    for record in caplog.records:
-        line = json.dumps(fields(record)) + record.getMessage()
+    entries = log_lines.entries()
+    assert len(entries) == 4
+    for entry in entries:
+        line = json.dumps(entry)
         assert SECRET not in line
         assert "private-content-1234" not in line
-    accepted = fields(caplog.records[0])
+        assert entry["logger"] == "receiver.requests"
+        assert set(entry["timestamp"]) == {"seconds", "nanos"}
+    accepted = entries[0]
+    assert accepted["severity"] == "INFO"
+    assert accepted["message"] == "accepted"
     assert accepted["httpRequest"]["requestUrl"] == "/hooks/<redacted>"
     assert accepted["httpRequest"]["requestMethod"] == "POST"
     assert accepted["httpRequest"]["status"] == 200
     assert accepted["httpRequest"]["latency"].endswith("s")
     assert accepted["eventName"] == "chatAssigned"
+    assert accepted["knownEvent"] is True
     assert len(accepted["deliveryKey"]) == 64
-    assert fields(caplog.records[2])["httpRequest"]["requestUrl"] == "/typo/<redacted>"
+    assert entries[2]["httpRequest"]["requestUrl"] == "/typo/<redacted>"
+
+
+async def test_no_stdlib_logging_on_the_hot_path(
+    client: httpx.AsyncClient, log_lines: LogLines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a LogRecord was made for a request")
+
+    monkeypatch.setattr(logging.Logger, "makeRecord", forbidden)
+
+    response = await post(client, ASSIGNED)
+    await asyncio.sleep(0)
+
+    assert response.status_code == 200
+    assert [entry["httpRequest"]["status"] for entry in log_lines.entries()] == [200]
+
+
+async def test_the_lines_of_one_loop_turn_go_out_in_one_write(
+    client: httpx.AsyncClient, log_lines: LogLines
+) -> None:
+    payloads = [{"eventName": "chatAssigned", "eventData": {"n": n}} for n in range(20)]
+
+    await asyncio.gather(*(post(client, payload) for payload in payloads))
+    await asyncio.sleep(0)
+
+    assert len(log_lines.entries()) == 20
+    assert len(log_lines.written) < 20
 
 
 async def test_the_lifespan_starts_and_closes_the_sink(

@@ -26,7 +26,7 @@ BODIES: dict[str, bytes] = {
     + b"[" * 1500
     + b"]" * 1500
     + b"}}",
-    "nested past serialisation": (
+    "nested 400 deep": (
         b'{"eventName":"x","eventData":' + b'{"a":' * 400 + b"1" + b"}" * 400 + b"}"
     ),
     "unclosed nesting": b"[" * 100_000,
@@ -68,6 +68,7 @@ BODIES: dict[str, bytes] = {
     "control characters": b'{"eventName":"x\x01\x02","eventData":{}}',
     "escaped control characters": b'{"eventName":"x\\u0000\\n","eventData":{}}',
     "big integer": b'{"eventName":"x","eventData":{"a":123456789012345678901234567890}}',
+    "long fraction": b'{"eventName":"x","eventData":{"a":0.10000000000000000001}}',
 }
 
 
@@ -87,7 +88,6 @@ async def test_a_bad_body_never_gets_a_5xx(app: ReceiverApp, body: bytes) -> Non
         ("empty", 400),
         ("truncated", 400),
         ("deeply nested arrays", 400),
-        ("nested past serialisation", 400),
         ("invalid utf-8", 400),
         ("lone surrogate escape", 400),
         ("utf-16", 400),
@@ -113,16 +113,28 @@ async def test_bad_bodies_get_the_status_for_what_is_wrong(
     assert sink.attempts == 0
 
 
-async def test_duplicate_keys_are_read_last_one_wins_and_stored_as_such(
-    app: ReceiverApp, sink: RecordingSink
+@pytest.mark.parametrize(
+    "name", ["big integer", "long fraction", "nested 400 deep", "duplicate keys"]
+)
+async def test_accepted_bodies_are_stored_byte_for_byte(
+    app: ReceiverApp, sink: RecordingSink, name: str
 ) -> None:
-    request = RawRequest(path=HOOK, headers=JSON_HEADERS, chunks=[BODIES["duplicate keys"]])
+    request = RawRequest(path=HOOK, headers=JSON_HEADERS, chunks=[BODIES[name]])
 
     response, _ = await call_asgi(app, request)
 
-    # What is stored is the re-serialised value, so no reader of it can see the other "a".
     assert response is not None
     assert response.status == 200
+    assert [d.body for d in sink.stored] == [BODIES[name]]
+
+
+async def test_duplicate_keys_are_read_last_one_wins(app: ReceiverApp, sink: RecordingSink) -> None:
+    request = RawRequest(path=HOOK, headers=JSON_HEADERS, chunks=[BODIES["duplicate keys"]])
+
+    await call_asgi(app, request)
+
+    # The name a sink is told (a Pub/Sub attribute, the file's eventName) is the one the
+    # envelope check read; the body is kept whole, both members in it.
     assert [d.event_name for d in sink.stored] == ["b"]
 
 
@@ -171,6 +183,10 @@ async def test_path_tricks_reach_no_hook(
         [(b"content-type", b"\xff\xfe")],
         [(b"content-type", b"")],
         [(b"content-type", b"application/json"), (b"content-type", b"text/plain")],
+        [(b"content-type", b"application/json"), (b"content-encoding", b"\xff")],
+        [(b"content-type", b"application/json"), (b"content-encoding", b"")],
+        [(b"content-type", b"application/json"), (b"transfer-encoding", b",,")],
+        [(b"content-type", b"application/json"), (b"expect", b"\xff")],
     ],
 )
 async def test_odd_headers_never_get_a_5xx(
@@ -179,4 +195,4 @@ async def test_odd_headers_never_get_a_5xx(
     response, _ = await call_asgi(app, RawRequest(path=HOOK, headers=headers, chunks=[VALID]))
 
     assert response is not None
-    assert response.status in (200, 415)
+    assert response.status in (200, 400, 415)
