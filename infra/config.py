@@ -22,6 +22,15 @@ from texter_webhooks.texter.inputs import ON_DESTROY, STATUSES
 
 PROJECT = "texter-webhooks"
 RECEIVERS = ("local", "cloudrun")
+# The program's own defaults, which Pulumi.yaml's schema repeats for the CLI
+# (tests/unit/test_shared_facts.py keeps them equal).
+DEFAULTS: dict[str, Any] = {
+    "receiver": "local",
+    "events": ["chatAssigned", "chatResolved"],
+    "localReceiverUrl": "http://127.0.0.1:8787",
+    "subscriptionStatus": "active",
+    "onDestroy": "inactivate",
+}
 # The Cloud Run settings' defaults are ReceiverServiceArgs' own: one place.
 _DEFAULTS = ReceiverServiceArgs(project="", region="", image="")
 
@@ -67,10 +76,12 @@ class StackConfig:
 
 def load() -> StackConfig:
     config = pulumi.Config(PROJECT)
-    receiver = _choice(config, "receiver", RECEIVERS, default="local")
-    events = config.get_object("events") or ["chatAssigned", "chatResolved"]
+    receiver = _choice(config, "receiver", RECEIVERS, default=DEFAULTS["receiver"])
+    events = config.get_object("events") or list(DEFAULTS["events"])
     parameters = config.get_object("eventParameters") or {}
-    local_receiver_url = (config.get("localReceiverUrl") or "http://127.0.0.1:8787").rstrip("/")
+    local_receiver_url = (config.get("localReceiverUrl") or DEFAULTS["localReceiverUrl"]).rstrip(
+        "/"
+    )
     if receiver == "local":
         _refuse_a_laptop_for_a_real_texter(local_receiver_url)
     return StackConfig(
@@ -78,8 +89,10 @@ def load() -> StackConfig:
         local_receiver_url=local_receiver_url,
         receiver_secret=config.get_secret("receiverSecret"),
         subscriptions=parse_subscriptions(events, parameters),
-        status=_choice(config, "subscriptionStatus", STATUSES, default="active"),
-        on_destroy=_choice(config, "onDestroy", ON_DESTROY, default="inactivate"),
+        status=_choice(
+            config, "subscriptionStatus", STATUSES, default=DEFAULTS["subscriptionStatus"]
+        ),
+        on_destroy=_choice(config, "onDestroy", ON_DESTROY, default=DEFAULTS["onDestroy"]),
         cloudrun=_cloudrun(config) if receiver == "cloudrun" else None,
     )
 

@@ -12,7 +12,7 @@ import pytest
 
 from receiver.delivery import Delivery
 from receiver.sinks.base import SinkUnavailable
-from receiver.sinks.file import FileSink, read_events
+from receiver.sinks.file import FileSink, StoredDelivery, read_events
 
 pytestmark = pytest.mark.anyio
 
@@ -21,9 +21,15 @@ def delivery(n: int) -> Delivery:
     return Delivery(
         key=f"{n:064x}",
         event_name="chatAssigned",
-        event_data_json=json.dumps({"n": n, "text": "olá"}, ensure_ascii=False).encode(),
+        body=json.dumps(
+            {"eventName": "chatAssigned", "eventData": {"n": n, "text": "olá"}}, ensure_ascii=False
+        ).encode(),
         received_at="2026-01-02T03:04:05.000006Z",
     )
+
+
+def numbers(path: Path) -> list[int]:
+    return [event.envelope()["eventData"]["n"] for event in read_events(path)]
 
 
 class Syncs:
@@ -58,13 +64,14 @@ async def test_a_stored_delivery_is_one_json_line_after_an_fsync(path: Path) -> 
 
     assert syncs.sizes == [path.stat().st_size]
     assert read_events(path) == [
-        {
-            "receivedAt": "2026-01-02T03:04:05.000006Z",
-            "deliveryKey": f"{1:064x}",
-            "eventName": "chatAssigned",
-            "eventData": {"n": 1, "text": "olá"},
-        }
+        StoredDelivery(
+            received_at="2026-01-02T03:04:05.000006Z",
+            delivery_key=f"{1:064x}",
+            event_name="chatAssigned",
+            body=delivery(1).body,
+        )
     ]
+    assert path.read_bytes().count(b"\n") == 1
     await sink.close()
 
 
@@ -96,7 +103,7 @@ async def test_concurrent_stores_share_fsyncs(path: Path) -> None:
     await asyncio.gather(first, *rest)
 
     assert len(syncs.sizes) == 2
-    assert sorted(event["eventData"]["n"] for event in read_events(path)) == list(range(50))
+    assert sorted(numbers(path)) == list(range(50))
     await sink.close()
 
 
@@ -111,7 +118,92 @@ async def test_a_failed_fsync_fails_the_batch_and_cuts_it_off(path: Path) -> Non
 
     syncs.fail = False
     await sink.store(delivery(3))
-    assert [event["eventData"]["n"] for event in read_events(path)] == [1, 3]
+    assert numbers(path) == [1, 3]
+    await sink.close()
+
+
+class Truncates:
+    """Stands in for os.ftruncate: fails while `fail` is set."""
+
+    def __init__(self) -> None:
+        self.fail = False
+
+    def __call__(self, fd: int, size: int) -> None:
+        if self.fail:
+            raise OSError(5, "Input/output error")
+        os.ftruncate(fd, size)
+
+
+async def test_a_failed_fsync_makes_the_sink_failing_until_a_repair_works(path: Path) -> None:
+    syncs, truncates = Syncs(path), Truncates()
+    sink = FileSink(path, sync=syncs, truncate=truncates)
+    await sink.store(delivery(1))
+    assert await sink.check() is None
+    syncs.fail = truncates.fail = True
+
+    with pytest.raises(SinkUnavailable, match="Input/output error"):
+        await sink.store(delivery(2))
+
+    # Still failing: a health probe's repair (reopen, cut back, fsync) fails too.
+    assert "Input/output error" in (await sink.check() or "")
+    assert "Input/output error" in (await sink.check() or "")
+    with pytest.raises(SinkUnavailable):
+        await sink.store(delivery(3))
+
+    # The disk is back: the next probe repairs the file and the sink serves again.
+    syncs.fail = truncates.fail = False
+    assert await sink.check() is None
+    await sink.store(delivery(4))
+    assert numbers(path) == [1, 4]
+    await sink.close()
+
+
+async def test_a_failed_append_left_in_the_file_is_cut_off_by_the_repair(path: Path) -> None:
+    syncs, truncates = Syncs(path), Truncates()
+    sink = FileSink(path, sync=syncs, truncate=truncates)
+    await sink.store(delivery(1))
+    syncs.fail = truncates.fail = True
+    with pytest.raises(SinkUnavailable):
+        await sink.store(delivery(2))
+    # The unacknowledged record is still there: the truncate after the failure failed.
+    assert numbers(path) == [1, 2]
+
+    syncs.fail = truncates.fail = False
+    await sink.store(delivery(3))
+
+    assert numbers(path) == [1, 3]
+    await sink.close()
+
+
+async def test_a_store_repairs_the_sink_without_waiting_for_a_probe(path: Path) -> None:
+    syncs = Syncs(path)
+    sink = FileSink(path, sync=syncs)
+    syncs.fail = True
+    with pytest.raises(SinkUnavailable):
+        await sink.store(delivery(1))
+
+    syncs.fail = False
+    await sink.store(delivery(2))
+
+    assert await sink.check() is None
+    assert numbers(path) == [2]
+    await sink.close()
+
+
+async def test_a_repair_carries_on_a_file_replaced_meanwhile(path: Path) -> None:
+    syncs = Syncs(path)
+    sink = FileSink(path, sync=syncs)
+    await sink.store(delivery(1))
+    syncs.fail = True
+    with pytest.raises(SinkUnavailable):
+        await sink.store(delivery(2))
+    path.unlink()
+
+    syncs.fail = False
+    assert await sink.check() is None
+    await sink.store(delivery(3))
+
+    assert numbers(path) == [3]
     await sink.close()
 
 
@@ -124,7 +216,7 @@ async def test_appends_continue_an_existing_file(path: Path) -> None:
     await second.store(delivery(2))
     await second.close()
 
-    assert [event["eventData"]["n"] for event in read_events(path)] == [1, 2]
+    assert numbers(path) == [1, 2]
 
 
 async def test_a_torn_last_line_is_ignored_by_readers_and_cut_off_on_open(path: Path) -> None:
@@ -134,12 +226,12 @@ async def test_a_torn_last_line_is_ignored_by_readers_and_cut_off_on_open(path: 
     with path.open("ab") as file:
         file.write(b'{"receivedAt":"2026-01-02T03:04:05.000006Z","deliv')
 
-    assert [event["eventData"]["n"] for event in read_events(path)] == [1]
+    assert numbers(path) == [1]
 
     reopened = FileSink(path)
     await reopened.store(delivery(2))
     await reopened.close()
-    assert [event["eventData"]["n"] for event in read_events(path)] == [1, 2]
+    assert numbers(path) == [1, 2]
 
 
 async def test_a_file_holding_only_a_torn_line_is_emptied_on_open(path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from concurrent.futures import Future
 
@@ -17,15 +16,16 @@ from tests.unit.receiver.fakes import FakePublisher
 pytestmark = pytest.mark.anyio
 
 TOPIC = "projects/my-project/topics/texter-events"
+BODY = b'{"eventName": "chatResolved", "eventData": {"chat": {"_id": "c1", "n": 1.0E+400}}}'
 DELIVERY = Delivery(
     key="ab" * 32,
     event_name="chatResolved",
-    event_data_json=b'{"chat":{"_id":"c1"}}',
+    body=BODY,
     received_at="2026-01-02T03:04:05.000006Z",
 )
 
 
-async def test_a_delivery_is_published_with_its_name_and_key_as_attributes() -> None:
+async def test_a_delivery_is_published_as_received_with_its_name_and_key_as_attributes() -> None:
     publisher = FakePublisher()
     sink = PubSubSink(TOPIC, publisher)
     store = asyncio.create_task(sink.store(DELIVERY))
@@ -36,13 +36,12 @@ async def test_a_delivery_is_published_with_its_name_and_key_as_attributes() -> 
 
     [(topic, data, attrs)] = publisher.published
     assert topic == TOPIC
-    assert json.loads(data) == {
-        "receivedAt": "2026-01-02T03:04:05.000006Z",
-        "deliveryKey": "ab" * 32,
+    assert data == BODY
+    assert attrs == {
         "eventName": "chatResolved",
-        "eventData": {"chat": {"_id": "c1"}},
+        "deliveryKey": "ab" * 32,
+        "receivedAt": "2026-01-02T03:04:05.000006Z",
     }
-    assert attrs == {"eventName": "chatResolved", "deliveryKey": "ab" * 32}
 
 
 async def test_store_waits_for_the_publish_future_resolved_on_another_thread() -> None:
@@ -85,6 +84,22 @@ async def test_a_publish_that_never_resolves_times_out_as_unavailable() -> None:
 
     with pytest.raises(SinkUnavailable, match="timed out"):
         await sink.store(DELIVERY)
+
+
+async def test_the_sink_is_failing_from_a_failed_publish_to_the_next_good_one() -> None:
+    publisher = FakePublisher()
+    sink = PubSubSink(TOPIC, publisher, timeout_seconds=0.05)
+    assert await sink.check() is None
+
+    with pytest.raises(SinkUnavailable):
+        await sink.store(DELIVERY)
+    assert "timed out" in (await sink.check() or "")
+
+    store = asyncio.create_task(sink.store(DELIVERY))
+    await asyncio.sleep(0.01)
+    publisher.futures[-1].set_result("id")
+    await store
+    assert await sink.check() is None
 
 
 async def test_close_stops_the_client() -> None:
