@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import dill
@@ -12,6 +13,8 @@ import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.runtime import rpc
 
+from simulator.config import SimulatorConfig
+from simulator.scopes import ALL_SCOPES
 from simulator.server import SimulatorServer
 from tests.conftest import TEXTER_TOKEN
 from texter_webhooks.texter import errors, ownership
@@ -64,6 +67,29 @@ def checked(provider: TexterSubscriptionProvider, props: dict[str, Any]) -> dict
     result = provider.check({}, props)
     assert result.failures == []
     return result.inputs
+
+
+# The contract's readings the simulator offers where Texter's docs are silent or vary:
+# the provider must work under each (CONTRACT.md [ND] rows; simulator/README.md).
+READINGS: dict[str, dict[str, Any]] = {
+    "strict": {},
+    "lenient": {
+        "lenient_import": True,
+        "lenient_query": True,
+        "idempotent_toggles": True,
+        "malformed_id_status": 404,
+    },
+    "plain-ok": {"plain_ok_replies": True},
+}
+
+
+@pytest.fixture(params=list(READINGS))
+def texter_sim(request: pytest.FixtureRequest) -> Iterator[SimulatorServer]:
+    """This module's simulator, once per contract reading."""
+    reading = READINGS[request.param]
+    config = SimulatorConfig(tokens={TEXTER_TOKEN: ALL_SCOPES}, log_requests=False, **reading)
+    with SimulatorServer(config) as sim:
+        yield sim
 
 
 @pytest.fixture
