@@ -28,11 +28,6 @@ CONTENT_KEYS = (
 _MARKER = re.compile(r"\s*" + re.escape(MARKER_PREFIX) + r"[^\]]*\]")
 
 
-def marker(resource_key: str, content_hash_: str) -> str:
-    """Ties a scenario to one resource of one stack and to the content it was made with."""
-    return f"{resource_key}:{content_hash_[:12]}"
-
-
 def with_marker(body: Mapping[str, Any], marker_: str) -> dict[str, Any]:
     marked = copy.deepcopy(dict(body))
     data = marked["data"]
