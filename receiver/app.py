@@ -61,9 +61,30 @@ _TOO_LARGE = b'{"error":"the body is too large"}'
 _UNAVAILABLE = b'{"error":"the delivery could not be stored; retry later"}'
 _INTERNAL_ERROR = b'{"error":"internal error"}'
 _RETRY_AFTER = ((b"retry-after", b"1"),)
+# A 200 is {"status":"accepted"|"duplicate","deliveryKey":"<64 hex digits>"}: its length is
+# known from its status, so each head is built once and shared by every response (nothing
+# between the app and uvicorn rewrites messages; uvicorn only reads them).
+_ACKNOWLEDGED = {
+    fresh: (
+        status,
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": (
+                (b"content-type", b"application/json"),
+                (
+                    b"content-length",
+                    b"%d" % (len(b'{"status":"","deliveryKey":""}') + len(status) + 64),
+                ),
+            ),
+        },
+    )
+    for fresh, status in ((True, "accepted"), (False, "duplicate"))
+}
 _ALLOW_POST = ((b"allow", b"POST"),)
 _ALLOW_GET = ((b"allow", b"GET"),)
 _ACCEPT_IDENTITY = ((b"accept-encoding", b"identity"),)
+_perf_counter = time.perf_counter
 _INFO = logging.INFO
 _WARNING = logging.WARNING
 _ERROR = logging.ERROR
@@ -77,7 +98,7 @@ class Outcome:
     message: str
     severity: int = logging.INFO
     event_name: str | None = None
-    delivery_key: str | None = None
+    delivery_key: str = ""
 
 
 class ReceiverApp:
@@ -97,26 +118,16 @@ class ReceiverApp:
         self._dedup = dedup
         self._max_body_bytes = max_body_bytes
         self._log = request_log if request_log is not None else RequestLog()
+        self._log_level = self._log.level
         self._body_timeout = body_timeout_seconds
         self._clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            await self._http(scope, receive, send)
-        elif scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-
-    async def startup(self) -> None:
-        await self._sink.start()
-
-    async def shutdown(self) -> None:
-        try:
-            await self._sink.close()
-        finally:
-            self._log.flush()
-
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
+        if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                await self._lifespan(receive, send)
+            return
+        started = _perf_counter()
         try:
             outcome = await self._route(scope, receive, send)
         except Exception:
@@ -126,20 +137,28 @@ class ReceiverApp:
             # Fails if the response had already started; there is nothing more to tell then.
             with contextlib.suppress(Exception):
                 await send_raw_json(send, 500, _INTERNAL_ERROR)
-        log = self._log
-        if log.enabled(outcome.severity):
+        if outcome.severity >= self._log_level:
             event_name = outcome.event_name
-            log.request(
+            self._log.request(
                 outcome.severity,
                 outcome.message,
-                method=scope["method"],
-                url=self._matcher.redact_path(scope["path"]),
-                status=outcome.status,
-                seconds=time.perf_counter() - started,
-                event_name=event_name,
-                known_event=event_name is not None and is_known_event(event_name),
-                delivery_key=outcome.delivery_key,
+                scope["method"],
+                self._matcher.redact_path(scope["path"]),
+                outcome.status,
+                _perf_counter() - started,
+                event_name,
+                event_name is not None and is_known_event(event_name),
+                outcome.delivery_key,
             )
+
+    async def startup(self) -> None:
+        await self._sink.start()
+
+    async def shutdown(self) -> None:
+        try:
+            await self._sink.close()
+        finally:
+            self._log.flush()
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> Outcome:
         path: str = scope["path"]
@@ -225,23 +244,23 @@ class ReceiverApp:
         except InvalidEnvelope as error:
             return await _reject(send, 422, f"invalid envelope: {error}")
 
-        sink = self._sink
+        key = delivery.key
         try:
-            fresh = await self._dedup.hand_off_once(delivery.key, sink.store, delivery)
+            fresh = await self._dedup.hand_off_once(key, self._sink.store, delivery)
         except Exception as error:
             await send_raw_json(send, 503, _UNAVAILABLE, _RETRY_AFTER)
-            return Outcome(
-                503, f"hand-off failed: {error}", _ERROR, delivery.event_name, delivery.key
-            )
-        status = "accepted" if fresh else "duplicate"
-        await send_raw_json(
-            send,
-            200,
-            b'{"status":"%s","deliveryKey":"%s"}' % (status.encode(), delivery.key.encode()),
+            return Outcome(503, f"hand-off failed: {error}", _ERROR, delivery.event_name, key)
+        status, head = _ACKNOWLEDGED[fresh]
+        await send(head)
+        await send(
+            {
+                "type": "http.response.body",
+                "body": b'{"status":"%s","deliveryKey":"%s"}' % (status.encode(), key.encode()),
+            }
         )
         if is_known_event(delivery.event_name):
-            return Outcome(200, status, _INFO, delivery.event_name, delivery.key)
-        return Outcome(200, f"{status} unknown event", _WARNING, delivery.event_name, delivery.key)
+            return Outcome(200, status, _INFO, delivery.event_name, key)
+        return Outcome(200, f"{status} unknown event", _WARNING, delivery.event_name, key)
 
     async def _refuse_too_large(
         self, receive: Receive, send: Send, *, read: int, complete: bool

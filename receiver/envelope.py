@@ -48,12 +48,7 @@ def parse_delivery(body: bytes, received_at: str) -> Delivery:
     event_data = document.get("eventData")
     if type(event_data) is not dict:
         raise InvalidEnvelope(f"eventData must be an object, not {_kind(event_data)}")
-    return Delivery(
-        key=_sha256(body).hexdigest(),
-        event_name=event_name,
-        body=body,
-        received_at=received_at,
-    )
+    return Delivery(_sha256(body).hexdigest(), event_name, body, received_at)
 
 
 def _kind(value: object) -> str:

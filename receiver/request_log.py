@@ -31,14 +31,17 @@ _SEVERITY = {
     logging.ERROR: b"ERROR",
     logging.CRITICAL: b"CRITICAL",
 }
-_LINE = (
+_HEAD = (
     b'{"severity":"%s","message":%s,"timestamp":{"seconds":%d,"nanos":%d},"logger":"'
     + LOGGER_NAME.encode()
     + b'","httpRequest":{"requestMethod":%s,"requestUrl":%s,"status":%d,"latency":"%.6fs"}'
 )
-_EVENT = b',"eventName":%s,"knownEvent":%s,"deliveryKey":"%s"'
+# One format each, the event's fields in it or not: the line is built in one step.
+_LINE = _HEAD + b"}\n"
+_EVENT_LINE = _HEAD + b',"eventName":%s,"knownEvent":%s,"deliveryKey":"%s"}\n'
 _BOOL = {True: b"true", False: b"false"}
 _dumps = orjson.dumps
+_time = time.time
 _METHODS = {name: _dumps(name) for name in ("GET", "POST", "PUT", "DELETE", "HEAD")}
 
 
@@ -57,6 +60,10 @@ class RequestLog:
         self._write = write if write is not None else self._write_stderr
         self._lines: list[bytes] = []
 
+    @property
+    def level(self) -> int:
+        return self._level
+
     def enabled(self, severity: int) -> bool:
         return severity >= self._level
 
@@ -64,19 +71,18 @@ class RequestLog:
         self,
         severity: int,
         message: str,
-        *,
         method: str,
         url: str,
         status: int,
         seconds: float,
         event_name: str | None = None,
         known_event: bool = False,
-        delivery_key: str | None = None,
+        delivery_key: str = "",
     ) -> None:
         """Queues one line; the caller has checked `enabled(severity)`."""
-        now = time.time()
+        now = _time()
         second = int(now)
-        line = _LINE % (
+        fields = (
             _SEVERITY.get(severity, b"DEFAULT"),
             _dumps(message),
             second,
@@ -86,13 +92,22 @@ class RequestLog:
             status,
             seconds,
         )
-        if event_name is not None:
-            line += _EVENT % (
+        if event_name is None:
+            line = _LINE % fields
+        else:
+            line = _EVENT_LINE % (
+                *fields,
                 _dumps(event_name),
                 _BOOL[known_event],
-                (delivery_key or "").encode(),
+                delivery_key.encode(),
             )
-        self._add(line + b"}\n")
+        lines = self._lines
+        lines.append(line)
+        if len(lines) == 1:
+            try:
+                asyncio.get_running_loop().call_soon(self.flush)
+            except RuntimeError:
+                self.flush()
 
     def flush(self) -> None:
         """Writes every queued line now (called on the loop's next turn, and at shutdown)."""
@@ -101,15 +116,6 @@ class RequestLog:
             # A log that cannot be written must not cost a request; there is nowhere to say so.
             with contextlib.suppress(OSError):
                 self._write(b"".join(lines))
-
-    def _add(self, line: bytes) -> None:
-        lines = self._lines
-        lines.append(line)
-        if len(lines) == 1:
-            try:
-                asyncio.get_running_loop().call_soon(self.flush)
-            except RuntimeError:
-                self.flush()
 
     @staticmethod
     def _write_stderr(data: bytes) -> None:

@@ -56,7 +56,7 @@ class SubscriptionStack:
         return self.engine.stack(self.name, self.program)
 
     def configure(self, **extra: str) -> None:
-        write_project_file(self.engine.work_dir)
+        write_project_file(self.engine.work_dir, config_schema=False)
         stack = self.stack()
         stack.set_all_config(
             {

@@ -56,11 +56,23 @@ def variants(work_dir: Path) -> dict[str, Variant]:
             (python, "-m", "receiver"),
             {**receiver_env, "RECEIVER_SINK": "null"},
         ),
-        # Exploratory: what the per-request log line costs.
+        # Exploratory: what the per-request log line costs (only non-2xx lines are written).
         "receiver-null-quiet": Variant(
             "receiver-null-quiet",
             (python, "-m", "receiver"),
-            {**receiver_env, "RECEIVER_SINK": "null", "RECEIVER_LOG_LEVEL": "ERROR"},
+            {**receiver_env, "RECEIVER_SINK": "null", "RECEIVER_LOG_LEVEL": "WARNING"},
+        ),
+        # Exploratory: what remembering deliveries for deduplication costs.
+        "receiver-null-nodedup": Variant(
+            "receiver-null-nodedup",
+            (python, "-m", "receiver"),
+            {**receiver_env, "RECEIVER_SINK": "null", "RECEIVER_DEDUP_WINDOW_SECONDS": "0"},
+        ),
+        # Exploratory: what the connection limits (receiver.protocol) cost.
+        "receiver-null-unguarded": Variant(
+            "receiver-null-unguarded",
+            (python, "-m", "bench.receiver.unguarded"),
+            {**receiver_env, "RECEIVER_SINK": "null"},
         ),
         "receiver-file": Variant(
             "receiver-file",

@@ -81,7 +81,9 @@ def test_kill_9_under_load_loses_no_acknowledged_delivery(start: ReceiverStarter
         client.join(timeout=15)
 
     acknowledged = {ack for client in clients for ack in client.acknowledged}
-    stored = {event["eventData"]["message"]["id"] for event in read_events(receiver.sink_path)}
+    stored = {
+        event.envelope()["eventData"]["message"]["id"] for event in read_events(receiver.sink_path)
+    }
     assert receiver.process.returncode == -signal.SIGKILL
     assert len(acknowledged) >= KILL_AFTER_ACKNOWLEDGED
     assert acknowledged <= stored
@@ -94,7 +96,9 @@ def test_kill_9_under_load_loses_no_acknowledged_delivery(start: ReceiverStarter
     )
     assert connection.getresponse().status == 200
     connection.close()
-    after = {event["eventData"]["message"]["id"] for event in read_events(receiver.sink_path)}
+    after = {
+        event.envelope()["eventData"]["message"]["id"] for event in read_events(receiver.sink_path)
+    }
     assert after == stored | {"99-0"}
 
 
@@ -137,7 +141,7 @@ def test_sigterm_lets_a_request_in_flight_finish_then_exits_0(start: ReceiverSta
     assert reply.startswith(b"HTTP/1.1 200 ")
     assert receiver.process.wait(timeout=15) == 0
     [event] = read_events(receiver.sink_path)
-    assert event["eventData"] == {"message": {"id": "0-0"}}
+    assert event.body == envelope(0, 0)
 
 
 def test_sigterm_gives_up_on_a_stalled_request_after_the_timeout(

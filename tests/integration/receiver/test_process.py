@@ -36,9 +36,34 @@ def test_a_delivery_is_in_the_file_sink_once_acknowledged(receiver: RunningRecei
 
     assert response.status_code == 200
     [event] = read_events(receiver.sink_path)
-    assert event["deliveryKey"] == response.json()["deliveryKey"]
-    assert event["eventName"] == "chatAssigned"
-    assert event["eventData"] == ASSIGNED["eventData"]
+    assert event.delivery_key == response.json()["deliveryKey"]
+    assert event.event_name == "chatAssigned"
+    assert event.envelope() == ASSIGNED
+
+
+def test_the_file_sink_holds_each_body_byte_for_byte(receiver: RunningReceiver) -> None:
+    # Numbers past a double and a 64-bit integer, an escape, pretty-printing: all kept, and
+    # bodies a parser reads alike are two deliveries.
+    bodies = [
+        b'{\n "eventName": "chatAssigned",\n "eventData": {"n": %s, "t": "\\u00e9\xc3\xa9"}\n}'
+        % number
+        for number in (
+            b"123456789012345678901234567890",
+            b"123456789012345678901234567891",
+            b"0.10000000000000000001",
+            b"0.1",
+        )
+    ]
+
+    statuses = [
+        httpx.post(
+            receiver.hook_url, content=body, headers={"content-type": "application/json"}
+        ).json()["status"]
+        for body in bodies
+    ]
+
+    assert statuses == ["accepted"] * 4
+    assert [event.body for event in read_events(receiver.sink_path)] == bodies
 
 
 def test_a_redelivery_is_acknowledged_and_not_stored_twice(receiver: RunningReceiver) -> None:

@@ -70,16 +70,9 @@ def test_seed_stores_a_scenario_verbatim(api):
     assert api.control("GET", "scenarios").json()["scenarios"] == [seeded.json()]
 
 
-def test_seeding_an_existing_id_is_409(api):
-    scenario_id = new_object_id()
-    api.control("POST", "seed", {"_id": scenario_id})
-
-    assert api.control("POST", "seed", {"_id": scenario_id}).status_code == 409
-
-
 @pytest.mark.parametrize(
     ("method", "name", "status"),
-    [("GET", "nothing", 404), ("PUT", "faults", 405), ("GET", "reset", 405)],
+    [("GET", "nothing", 404), ("PUT", "faults", 405)],
 )
 def test_unknown_control_calls_are_rejected(api, method, name, status):
     response = api.control(method, name)
@@ -88,7 +81,9 @@ def test_unknown_control_calls_are_rejected(api, method, name, status):
     assert response.json()["error"]["status"] == status
 
 
-@pytest.mark.parametrize("body", [{"ms": -1}, {"ms": "5"}, {"ms": 5, "extra": 1}])
-def test_invalid_latency_is_400(api, body):
-    assert api.control("POST", "latency", body).status_code == 400
+def test_invalid_latency_is_400(api):
+    response = api.control("POST", "latency", {"ms": -1})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["message"].startswith("ms:")
     assert api.control("GET", "latency").json() == {"ms": 0}

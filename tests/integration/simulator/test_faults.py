@@ -1,4 +1,5 @@
-"""Injected faults: what the client sees and what happens to state for each kind."""
+"""Injected faults: what the client sees and what happens to state, once per kind; how
+faults are counted and scoped to routes; latency."""
 
 from __future__ import annotations
 
@@ -36,12 +37,6 @@ def test_429_carries_retry_after_and_changes_nothing(api):
     assert api.list().json()["total"] == 0
 
 
-def test_429_retry_after_defaults_to_one_second(api):
-    _add_fault(api, route="list", fault="429")
-
-    assert api.list().headers["Retry-After"] == "1"
-
-
 @pytest.mark.parametrize("status", ["500", "503"])
 def test_server_errors_answer_with_an_error_body_and_do_not_commit(api, status):
     _add_fault(api, route="import", fault=status)
@@ -49,17 +44,9 @@ def test_server_errors_answer_with_an_error_body_and_do_not_commit(api, status):
     response = api.import_(_body())
 
     assert response.status_code == int(status)
+    assert "Retry-After" not in response.headers
     assert response.json()["error"]["status"] == int(status)
     assert api.list().json()["total"] == 0
-
-
-@pytest.mark.parametrize("status", ["500", "503"])
-def test_server_error_on_delete_keeps_the_scenario(api, status):
-    scenario_id = api.import_(_body()).json()["_id"]
-    _add_fault(api, route="delete", fault=status)
-
-    assert api.delete(scenario_id).status_code == int(status)
-    assert [s["_id"] for s in api.list().json()["scenarios"]] == [scenario_id]
 
 
 def test_reset_aborts_the_connection_before_anything_happens(api, sim):
@@ -87,25 +74,17 @@ def test_commit_then_drop_commits_the_import_but_sends_no_response(api, sim):
     assert sim.request_log()[0]["status"] is None
 
 
-def test_commit_then_drop_commits_a_delete(api):
-    scenario_id = api.import_(_body()).json()["_id"]
-    _add_fault(api, route="delete", fault="commit_then_drop")
+def test_drops_are_tcp_resets_not_orderly_closes(sim):
+    sim.add_fault("list", "commit_then_drop")
+    request = (
+        f"GET /server/api/v2/scenarios/manage HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {sim.token}\r\n\r\n"
+    ).encode()
 
-    with pytest.raises(requests.ConnectionError):
-        api.delete(scenario_id)
-
-    assert api.list().json()["total"] == 0
-    assert api.delete(scenario_id).status_code == 404
-
-
-def test_commit_then_drop_commits_an_inactivate(api):
-    scenario_id = api.import_(_body()).json()["_id"]
-    _add_fault(api, route="inactivate", fault="commit_then_drop")
-
-    with pytest.raises(requests.ConnectionError):
-        api.inactivate(scenario_id)
-
-    assert "activeRevision" not in api.list().json()["scenarios"][0]
+    with socket.create_connection(("127.0.0.1", sim.port), timeout=5) as client:
+        client.sendall(request)  # one small segment: fully sent before the server reacts
+        with pytest.raises(ConnectionResetError):
+            client.recv(1024)  # an orderly close (FIN) would return b"" instead
 
 
 def test_delay_sleeps_then_serves_normally(make_simulator):
@@ -120,14 +99,6 @@ def test_delay_sleeps_then_serves_normally(make_simulator):
     assert api.list().json()["total"] == 1
 
 
-def test_a_fault_applies_to_exactly_count_requests(api):
-    _add_fault(api, route="list", fault="503", count=2)
-
-    statuses = [api.list().status_code for _ in range(3)]
-
-    assert statuses == [503, 503, 200]
-
-
 def test_a_route_fault_leaves_other_routes_alone(api):
     _add_fault(api, route="delete", fault="500")
 
@@ -136,18 +107,12 @@ def test_a_route_fault_leaves_other_routes_alone(api):
     assert len(api.control("GET", "faults").json()["faults"]) == 1
 
 
-def test_wildcard_faults_match_any_route(api):
+def test_a_wildcard_fault_matches_any_route_for_count_requests(api):
     _add_fault(api, route="*", fault="500", count=2)
 
     assert api.list().status_code == 500
     assert api.runs(new_object_id()).status_code == 500
     assert api.list().status_code == 200
-
-
-def test_faults_hit_before_authentication(api):
-    _add_fault(api, route="list", fault="429")
-
-    assert api.list(token="wrong").status_code == 429
 
 
 def test_faults_are_applied_in_the_order_they_were_added(api):
@@ -157,6 +122,19 @@ def test_faults_are_applied_in_the_order_they_were_added(api):
     assert [api.list().status_code for _ in range(3)] == [500, 503, 200]
 
 
+def test_unknown_routes_do_not_use_up_a_fault(api):
+    _add_fault(api, route="*", fault="500")
+
+    assert api.call("GET", "/nothing").status_code == 404
+    assert api.list().status_code == 500
+
+
+def test_faults_hit_before_authentication(api):
+    _add_fault(api, route="list", fault="429")
+
+    assert api.list(token="wrong").status_code == 429
+
+
 def test_pending_faults_can_be_listed_and_cleared(api):
     added = _add_fault(api, route="copy", fault="delay", delayMs=5, count=3)
 
@@ -164,35 +142,24 @@ def test_pending_faults_can_be_listed_and_cleared(api):
     cleared = api.control("DELETE", "faults")
 
     assert listed == {"faults": [added]}
-    assert added == {
-        "id": added["id"],
-        "route": "copy",
-        "fault": "delay",
-        "count": 3,
-        "retryAfter": 1,
-        "delayMs": 5,
-    }
+    assert (added["route"], added["fault"], added["count"], added["delayMs"]) == (
+        "copy",
+        "delay",
+        3,
+        5,
+    )
     assert cleared.status_code == 200
     assert api.control("GET", "faults").json() == {"faults": []}
-
-
-def test_the_fault_count_goes_down_as_faults_fire(api):
-    _add_fault(api, route="list", fault="503", count=3)
-    api.list()
-
-    assert api.control("GET", "faults").json()["faults"][0]["count"] == 2
 
 
 @pytest.mark.parametrize(
     ("fault", "field"),
     [
         ({"route": "update", "fault": "500"}, "route"),
-        ({"route": "list", "fault": "404"}, "fault"),
-        ({"route": "list", "fault": "500", "count": 0}, "count"),
-        ({"route": "list", "fault": "429", "retryAfter": 1.5}, "retryAfter"),
         ({"route": "list", "fault": "delay"}, "delayMs"),
         ({"route": "list", "fault": "500", "when": "now"}, "when"),
     ],
+    ids=["unknown-route", "delay-without-delayMs", "unknown-field"],
 )
 def test_invalid_fault_requests_are_400(api, fault, field):
     response = api.control("POST", "faults", fault)
@@ -223,27 +190,3 @@ def test_latency_can_be_changed_at_runtime(make_simulator):
     assert changed.json() == {"ms": 50}
     assert api.control("GET", "latency").json() == {"ms": 50}
     assert slept == [0.05]
-
-
-def test_python_api_faults_behave_like_control_faults(sim, api):
-    sim.add_fault("import", "commit_then_drop")
-
-    with pytest.raises(requests.ConnectionError):
-        api.import_(_body())
-
-    assert len(sim.scenarios()) == 1
-    assert sim.pending_faults() == []
-
-
-@pytest.mark.parametrize("fault", ["reset", "commit_then_drop"])
-def test_drops_are_tcp_resets_not_orderly_closes(sim, fault):
-    sim.add_fault("list", fault)
-    request = (
-        f"GET /server/api/v2/scenarios/manage HTTP/1.1\r\nHost: x\r\n"
-        f"Authorization: Bearer {sim.token}\r\n\r\n"
-    ).encode()
-
-    with socket.create_connection(("127.0.0.1", sim.port), timeout=5) as client:
-        client.sendall(request)  # one small segment: fully sent before the server reacts
-        with pytest.raises(ConnectionResetError):
-            client.recv(1024)  # an orderly close (FIN) would return b"" instead

@@ -53,32 +53,6 @@ def test_every_template_delivers_a_fully_rendered_event(api, capture, event):
     _assert_fully_rendered(body)
 
 
-def test_message_status_events_carry_provider_ids_and_typed_values(api, capture):
-    _import(api, "messageStatusChanged", capture.url)
-    _import(api, "messageFailed", capture.url)
-
-    api.control("POST", "fire", {"eventName": "messageStatusChanged"})
-    api.control("POST", "fire", {"eventName": "messageFailed"})
-
-    changed, failed = capture.bodies()
-    assert isinstance(changed["eventData"]["messageStatus"], int)
-    assert isinstance(changed["eventData"]["timestamp"], int)
-    assert isinstance(changed["eventData"]["externalId"], list)
-    assert "_id" in changed["eventData"]["chat"]
-    assert failed["eventData"]["error"]
-    assert failed["eventData"]["externalId"] == changed["eventData"]["externalId"]
-
-
-def test_chat_assigned_narrows_the_agent(api, capture):
-    _import(api, "chatAssigned", capture.url)
-
-    api.control("POST", "fire", {"eventName": "chatAssigned"})
-
-    [body] = capture.bodies()
-    assert set(body["eventData"]["agent"]) == {"id", "crmId", "email", "displayName", "roles"}
-    assert body["eventData"]["agent"]["id"] == body["eventData"]["chat"]["agent"]["uid"]
-
-
 def test_sample_overrides_change_the_delivered_data(api, capture):
     _import(api, "chatLabelsUpdated", capture.url)
     _import(api, "messageStatusChanged", capture.url)
@@ -102,36 +76,17 @@ def test_sample_overrides_change_the_delivered_data(api, capture):
     assert status["eventData"]["messageStatus"] == 2
 
 
-def test_only_active_scenarios_sending_that_event_fire(api, capture):
-    active = _import(api, "chatPending", capture.url)
+def test_every_active_scenario_sending_that_event_fires_and_only_those(api, capture):
+    first = _import(api, "chatPending", f"{capture.url}/a")
     _import(api, "chatPending", capture.url, asStatus="inactive")
     _import(api, "chatPending", capture.url, asStatus="draft")
     _import(api, "chatResolved", capture.url)
+    second = _import(api, "chatPending", f"{capture.url}/b")
 
     fired = api.control("POST", "fire", {"eventName": "chatPending"}).json()["fired"]
 
-    assert [f["scenarioId"] for f in fired] == [active]
-    assert len(capture.received) == 1
-
-
-def test_every_matching_scenario_delivers(api, capture):
-    first = _import(api, "newMessage", f"{capture.url}/a")
-    second = _import(api, "newMessage", f"{capture.url}/b")
-
-    fired = api.control("POST", "fire", {"eventName": "newMessage"}).json()["fired"]
-
-    assert {f["scenarioId"] for f in fired} == {first, second}
+    assert [f["scenarioId"] for f in fired] == [first, second]
     assert sorted(r["path"] for r in capture.received) == ["/a", "/b"]
-
-
-def test_a_paused_scenario_stops_delivering(api, capture):
-    scenario_id = _import(api, "chatPending", capture.url)
-    api.inactivate(scenario_id)
-
-    fired = api.control("POST", "fire", {"eventName": "chatPending"}).json()
-
-    assert fired == {"fired": []}
-    assert capture.received == []
 
 
 def test_a_successful_delivery_is_recorded_as_a_run(api, capture):
@@ -223,25 +178,8 @@ def test_an_unresolvable_reference_fails_the_run_without_posting(sim, api, captu
     assert sim.runs(scenario_id)[0]["success"] is False
 
 
-@pytest.mark.parametrize(
-    ("body", "field"),
-    [
-        ({}, "eventName"),
-        ({"eventName": ""}, "eventName"),
-        ({"eventName": "x", "sample": []}, "sample"),
-    ],
-)
-def test_invalid_fire_requests_are_400(api, body, field):
-    response = api.control("POST", "fire", body)
+def test_an_invalid_fire_request_is_400_naming_the_field(api):
+    response = api.control("POST", "fire", {"eventName": "x", "sample": []})
 
     assert response.status_code == 400
-    assert response.json()["error"]["message"].startswith(f"{field}:")
-
-
-def test_python_api_fire_matches_the_control_endpoint(sim, api, capture):
-    _import(api, "chatPending", capture.url)
-
-    [result] = sim.fire("chatPending")
-
-    assert result["success"] is True
-    assert capture.bodies()[0]["eventName"] == "chatPending"
+    assert response.json()["error"]["message"].startswith("sample:")

@@ -40,13 +40,6 @@ def _revision(scenario_id: str, version: int, status: str) -> dict[str, Any]:
     }
 
 
-def test_list_is_empty_at_start(api):
-    response = api.list()
-
-    assert response.status_code == 200
-    assert response.json() == {"total": 0, "scenarios": []}
-
-
 def test_list_returns_every_scenario_in_creation_order(api):
     ids = [_import(api, event)["_id"] for event in ("chatPending", "chatResolved", "newMessage")]
 
@@ -67,13 +60,6 @@ def test_system_scenarios_show_only_with_include_system(sim, api):
     assert plain["total"] == explicit_false["total"] == 1
     assert with_system["total"] == 2
     assert [s.get("system") for s in with_system["scenarios"]] == [None, "bot-handoff"]
-
-
-def test_include_system_must_be_a_boolean(api):
-    response = api.list(params={"includeSystem": "yes"})
-
-    assert response.status_code == 400
-    assert "includeSystem" in response.json()["error"]["message"]
 
 
 def test_inactivate_moves_the_active_revision_to_inactive(api):
@@ -108,33 +94,6 @@ def test_activate_resumes_the_paused_revision_and_records_the_activation(api):
     assert revision["metadata"]["activated"] == activations[-1]["timestamp"]
 
 
-def test_activate_without_body_activates_an_inactive_import(api):
-    scenario = _import(api, asStatus="inactive")
-
-    response = api.call("POST", f"/scenarios/manage/{scenario['_id']}/activate")
-
-    assert response.status_code == 200
-    assert response.json()["activeRevision"]["version"] == 1
-
-
-def test_activate_a_given_version_reverts_to_it(sim, api):
-    scenario_id = new_object_id()
-    sim.seed(
-        {
-            "_id": scenario_id,
-            "activeRevision": _revision(scenario_id, 2, "active"),
-            "inactiveRevisions": [_revision(scenario_id, 1, "inactive")],
-        }
-    )
-
-    response = api.activate(scenario_id, {"version": 1})
-
-    assert response.status_code == 200
-    scenario = response.json()
-    assert scenario["activeRevision"]["version"] == 1
-    assert [(r["version"], r["status"]) for r in scenario["inactiveRevisions"]] == [(2, "inactive")]
-
-
 def test_activate_without_version_picks_the_newest_inactive_revision(sim, api):
     scenario_id = new_object_id()
     sim.seed(
@@ -153,35 +112,14 @@ def test_activate_without_version_picks_the_newest_inactive_revision(sim, api):
     assert scenario["activeRevision"]["version"] == 3
 
 
-def test_activate_an_unknown_version_is_400(api):
+def test_activate_rejects_a_bad_body_naming_the_field(api):
     scenario = _import(api, asStatus="inactive")
 
-    response = api.activate(scenario["_id"], {"version": 9})
+    response = api.activate(scenario["_id"], {"version": 0})
 
     assert response.status_code == 400
     assert response.json()["error"]["message"].startswith("version:")
-
-
-@pytest.mark.parametrize(
-    ("body", "field"),
-    [({"version": 0}, "version"), ({"version": "1"}, "version"), ({"other": 1}, "other")],
-)
-def test_activate_rejects_a_bad_body(api, body, field):
-    scenario = _import(api, asStatus="inactive")
-
-    response = api.activate(scenario["_id"], body)
-
-    assert response.status_code == 400
-    assert response.json()["error"]["message"].startswith(f"{field}:")
-
-
-def test_activate_a_draft_only_scenario_is_409(api):
-    scenario = _import(api, asStatus="draft")
-
-    response = api.activate(scenario["_id"])
-
-    assert response.status_code == 409
-    assert "draft" in response.json()["error"]["message"]
+    assert "activeRevision" not in api.list().json()["scenarios"][0]
 
 
 def test_toggling_to_the_current_state_is_409_by_default(api):
@@ -222,26 +160,16 @@ def test_delete_removes_the_scenario(api):
     assert [s["_id"] for s in api.list().json()["scenarios"]] == [keep["_id"]]
 
 
-def test_second_delete_is_404(api):
-    scenario = _import(api)
-    api.delete(scenario["_id"])
-
-    response = api.delete(scenario["_id"])
-
-    assert response.status_code == 404
-    assert response.json()["error"]["status"] == 404
-
-
 @pytest.mark.parametrize(
     "call",
+    # One route per store lookup: update (activate, inactivate), delete, runs, require (copy).
     [
         lambda api, sid: api.activate(sid),
-        lambda api, sid: api.inactivate(sid),
         lambda api, sid: api.delete(sid),
         lambda api, sid: api.runs(sid),
         lambda api, sid: api.copy(sid, {"fromVersion": 1, "newName": "(SUB) Copy"}),
     ],
-    ids=["activate", "inactivate", "delete", "runs", "copy"],
+    ids=["activate", "delete", "runs", "copy"],
 )
 def test_unknown_scenario_id_is_404(api, call):
     response = call(api, new_object_id())
@@ -261,15 +189,6 @@ def test_malformed_scenario_id_can_be_404(make_simulator):
     api = Api(make_simulator(malformed_id_status=404))
 
     assert api.delete("not-an-object-id").status_code == 404
-
-
-def test_runs_of_a_scenario_without_events_is_empty(api):
-    scenario = _import(api)
-
-    response = api.runs(scenario["_id"])
-
-    assert response.status_code == 200
-    assert response.json() == {"total": 0, "runs": []}
 
 
 def test_copy_creates_an_inactive_scenario_from_a_version(api):
@@ -295,12 +214,10 @@ def test_copy_creates_an_inactive_scenario_from_a_version(api):
     ("body", "field"),
     [
         ({"newName": "x"}, "fromVersion"),
-        ({"fromVersion": 1}, "newName"),
-        ({"fromVersion": 1, "newName": ""}, "newName"),
         ({"fromVersion": 1, "newName": "{{name}}"}, "newName"),
         ({"fromVersion": 2, "newName": "x"}, "fromVersion"),
-        ({"fromVersion": 1, "newName": "x", "asStatus": "active"}, "asStatus"),
     ],
+    ids=["missing-field", "placeholder", "unknown-version"],
 )
 def test_copy_rejects_a_bad_body(api, body, field):
     source = _import(api)

@@ -18,7 +18,9 @@ def test_scenarios_and_runs_survive_a_restart(make_simulator, capture, tmp_path)
     api = Api(first)
     active = api.import_(filled_template("chatPending", capture.url)).json()
     paused = api.import_(filled_template("chatResolved", capture.url)).json()
+    deleted = api.import_(filled_template("newMessage", capture.url)).json()
     api.inactivate(paused["_id"])
+    api.delete(deleted["_id"])
     api.control("POST", "fire", {"eventName": "chatPending"})
     before = api.list().json()
     runs_before = api.runs(active["_id"]).json()
@@ -26,20 +28,11 @@ def test_scenarios_and_runs_survive_a_restart(make_simulator, capture, tmp_path)
 
     second = Api(make_simulator(state_path=state))
 
+    assert [s["_id"] for s in before["scenarios"]] == [active["_id"], paused["_id"]]
+    assert runs_before["total"] == 1
     assert second.list().json() == before
     assert second.runs(active["_id"]).json() == runs_before
     assert second.activate(paused["_id"]).status_code == 200
-
-
-def test_a_delete_is_persisted(make_simulator, tmp_path):
-    state = tmp_path / "state.json"
-    first = make_simulator(state_path=state)
-    api = Api(first)
-    scenario_id = api.import_(filled_template("chatPending", "https://h.example/x")).json()["_id"]
-    api.delete(scenario_id)
-    first.stop()
-
-    assert Api(make_simulator(state_path=state)).list().json()["total"] == 0
 
 
 def test_the_state_file_is_complete_json_after_each_change(make_simulator, tmp_path):
@@ -72,19 +65,16 @@ def test_a_second_simulator_cannot_share_the_state_file(make_simulator, tmp_path
         SimulatorServer(SimulatorConfig(state_path=state, log_requests=False)).start()
 
 
-def test_a_corrupt_state_file_is_an_error_not_an_empty_state(tmp_path):
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("{truncated", "not valid JSON"), ('{"scenarios": []}', "not a simulator state file")],
+    ids=["corrupt", "foreign"],
+)
+def test_an_unreadable_state_file_is_an_error_not_an_empty_state(tmp_path, content, message):
     state = tmp_path / "state.json"
-    state.write_text("{truncated")
+    state.write_text(content)
 
-    with pytest.raises(StateFileError, match="not valid JSON"):
+    with pytest.raises(StateFileError, match=message):
         SimulatorServer(SimulatorConfig(state_path=state, log_requests=False)).start()
 
-
-def test_reset_is_persisted(make_simulator, tmp_path):
-    state = tmp_path / "state.json"
-    first = make_simulator(state_path=state)
-    Api(first).import_(filled_template("chatPending", "https://h.example/x"))
-    first.reset()
-    first.stop()
-
-    assert Api(make_simulator(state_path=state)).list().json()["total"] == 0
+    assert state.read_text() == content

@@ -57,15 +57,6 @@ def test_plain_ok_leaves_errors_and_the_other_routes_json(make_simulator):
     assert conflict.json()["error"]["status"] == 409
 
 
-def test_the_default_reading_answers_json_scenarios(api):
-    scenario_id = _import(api)["_id"]
-
-    activated = api.activate(scenario_id)
-
-    assert activated.headers["Content-Type"].startswith("application/json")
-    assert activated.json()["_id"] == scenario_id
-
-
 def test_a_moved_route_is_served_at_its_new_path_and_404_at_the_old(make_simulator):
     sim = make_simulator(route_paths={"inactivate": "/scenarios/manage/{id}/pause"})
     api = Api(sim)
@@ -83,34 +74,3 @@ def test_a_moved_route_is_served_at_its_new_path_and_404_at_the_old(make_simulat
         (None, 404),
         ("inactivate", 200),
     ]
-
-
-def test_faults_keep_the_route_name_of_a_moved_route(make_simulator):
-    sim = make_simulator(route_paths={"delete": "/scenarios/manage/{id}/remove"})
-    api = Api(sim)
-    scenario_id = _import(api)["_id"]
-    sim.add_fault("delete", "503")
-
-    first = api.call("POST", f"{MANAGE}/{scenario_id}/remove")
-    # The moved delete keeps its method: POST is not DELETE.
-    assert first.status_code == 405
-    faulted = api.call("DELETE", f"{MANAGE}/{scenario_id}/remove")
-    done = api.call("DELETE", f"{MANAGE}/{scenario_id}/remove")
-
-    assert (faulted.status_code, done.status_code) == (503, 200)
-    assert sim.scenarios() == []
-
-
-def test_routes_without_an_id_can_be_moved_too(make_simulator):
-    sim = make_simulator(route_paths={"import": "/v3/import", "list": "/v3/scenarios"})
-    api = Api(sim)
-
-    old_import = api.import_(filled_template("chatPending", HOOK))
-    new_import = api.call("POST", "/v3/import", json=filled_template("chatPending", HOOK))
-    old_list = api.list()
-    new_list = api.call("GET", "/v3/scenarios")
-
-    # The old import path now reads as `DELETE /scenarios/manage/{id}`: the path exists.
-    assert (old_import.status_code, old_list.status_code) == (405, 404)
-    assert new_import.status_code == 201
-    assert [s["_id"] for s in new_list.json()["scenarios"]] == [new_import.json()["_id"]]

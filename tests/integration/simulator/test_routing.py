@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import http.client
-import json
-
-import pytest
 
 from simulator.ids import new_object_id
 from tests.integration.simulator.client import Api
 from tests.integration.simulator.templates import filled_template
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/scenarios",
-        "/scenarios/manage/",
-        "/scenarios/manage/import/extra",
-        f"/scenarios/manage/{new_object_id()}/pause",
-        "/chats",
-    ],
-)
-def test_unknown_routes_are_404(api, path):
-    response = api.call("GET", path)
+def test_unknown_routes_are_404(api):
+    response = api.call("GET", f"/scenarios/manage/{new_object_id()}/pause")
 
     assert response.status_code == 404
     assert response.json()["error"]["status"] == 404
@@ -36,22 +23,12 @@ def test_paths_outside_the_api_prefix_are_404(sim):
     assert response.json()["error"]["status"] == 404
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "allowed"),
-    [
-        ("GET", "/scenarios/manage/import", "POST, DELETE"),
-        ("POST", "/scenarios/manage", "GET"),
-        ("PUT", f"/scenarios/manage/{new_object_id()}", "DELETE"),
-        ("GET", f"/scenarios/manage/{new_object_id()}/activate", "POST"),
-        ("DELETE", f"/scenarios/manage/{new_object_id()}/runs", "GET"),
-        ("PATCH", f"/scenarios/manage/{new_object_id()}/copy", "POST"),
-    ],
-)
-def test_wrong_methods_are_405_with_allow(api, method, path, allowed):
-    response = api.call(method, path)
+def test_wrong_methods_are_405_with_allow(api):
+    # The import path is also `DELETE /scenarios/manage/{id}` with id "import".
+    response = api.call("GET", "/scenarios/manage/import")
 
     assert response.status_code == 405
-    assert response.headers["Allow"] == allowed
+    assert response.headers["Allow"] == "POST, DELETE"
     assert response.json()["error"]["status"] == 405
 
 
@@ -66,13 +43,6 @@ def test_lenient_query_ignores_unknown_parameters(make_simulator):
     api = Api(make_simulator(lenient_query=True))
 
     assert api.list(params={"limit": "10"}).status_code == 200
-
-
-def test_responses_are_json_with_a_length(api):
-    response = api.list()
-
-    assert response.headers["Content-Type"].startswith("application/json")
-    assert int(response.headers["Content-Length"]) == len(response.content)
 
 
 def test_connections_are_kept_alive_even_after_a_failed_request_with_a_body(sim):
@@ -98,24 +68,12 @@ def test_connections_are_kept_alive_even_after_a_failed_request_with_a_body(sim)
     assert [e["status"] for e in sim.request_log()] == [500, 200]
 
 
-def test_chunked_request_bodies_are_read(api):
-    raw = json.dumps(filled_template("chatPending", "https://h.example/x")).encode()
-
-    response = api.call(
-        "POST",
-        "/scenarios/manage/import",
-        data=iter([raw[:50], raw[50:]]),  # a generator body is sent chunked
-        headers={"Content-Type": "application/json"},
-    )
-
-    assert response.request.headers["Transfer-Encoding"] == "chunked"
-    assert response.status_code == 201
-
-
 def test_oversized_bodies_are_413(make_simulator):
     api = Api(make_simulator(max_body_bytes=100))
 
     response = api.import_(filled_template("chatPending", "https://h.example/x"))
 
     assert response.status_code == 413
+    assert response.json()["error"]["status"] == 413
     assert response.headers["Connection"] == "close"
+    assert api.server.scenarios() == []

@@ -615,3 +615,19 @@ async def test_the_lifespan_starts_and_closes_the_sink(
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     assert sink.started
     assert sink.closed
+
+
+async def test_each_acknowledgement_declares_its_own_length(app: ReceiverApp) -> None:
+    request = RawRequest(path=HOOK, headers=[(b"content-type", b"application/json")], chunks=[b"{"])
+    body = json.dumps(ASSIGNED).encode()
+
+    responses = []
+    for _ in range(2):
+        request.chunks = [body]
+        response, _ = await call_asgi(app, request)
+        assert response is not None
+        responses.append(response)
+
+    assert [json.loads(r.body)["status"] for r in responses] == ["accepted", "duplicate"]
+    for response in responses:
+        assert int(response.headers[b"content-length"]) == len(response.body)

@@ -27,6 +27,11 @@ def test_defaults_fit_the_container() -> None:
     assert settings.dedup_window_seconds == 600
     assert settings.log_level == "INFO"
     assert settings.secrets == (SECRET.encode(),)
+    assert settings.publish_timeout_seconds == 10
+    assert settings.header_timeout_seconds == 10
+    assert settings.body_timeout_seconds == 30
+    assert settings.max_header_bytes == 32 * 1024
+    assert settings.max_connections == 1000
 
 
 def test_every_setting_is_read() -> None:
@@ -40,6 +45,11 @@ def test_every_setting_is_read() -> None:
             "RECEIVER_DEDUP_WINDOW_SECONDS": "1.5",
             "RECEIVER_LOG_LEVEL": "debug",
             "RECEIVER_SHUTDOWN_TIMEOUT_SECONDS": "3",
+            "RECEIVER_PUBLISH_TIMEOUT_SECONDS": "2.5",
+            "RECEIVER_HEADER_TIMEOUT_SECONDS": "4",
+            "RECEIVER_BODY_TIMEOUT_SECONDS": "6",
+            "RECEIVER_MAX_HEADER_BYTES": "8192",
+            "RECEIVER_MAX_CONNECTIONS": "50",
         }
     )
 
@@ -50,6 +60,9 @@ def test_every_setting_is_read() -> None:
     assert settings.dedup_window_seconds == 1.5
     assert settings.log_level == "DEBUG"
     assert settings.shutdown_timeout_seconds == 3
+    assert settings.publish_timeout_seconds == 2.5
+    assert (settings.header_timeout_seconds, settings.body_timeout_seconds) == (4, 6)
+    assert (settings.max_header_bytes, settings.max_connections) == (8192, 50)
 
 
 @pytest.mark.parametrize(
@@ -93,6 +106,12 @@ def test_sinks_are_named_by_kind_and_target(value: str, spec: object) -> None:
         ({"RECEIVER_DEDUP_WINDOW_SECONDS": "10m"}, "RECEIVER_DEDUP_WINDOW_SECONDS"),
         ({"RECEIVER_LOG_LEVEL": "LOUD"}, "RECEIVER_LOG_LEVEL"),
         ({"RECEIVER_SHUTDOWN_TIMEOUT_SECONDS": "0"}, "RECEIVER_SHUTDOWN_TIMEOUT_SECONDS"),
+        ({"RECEIVER_PUBLISH_TIMEOUT_SECONDS": "0"}, "RECEIVER_PUBLISH_TIMEOUT_SECONDS"),
+        ({"RECEIVER_HEADER_TIMEOUT_SECONDS": "0"}, "RECEIVER_HEADER_TIMEOUT_SECONDS"),
+        ({"RECEIVER_BODY_TIMEOUT_SECONDS": "-1"}, "RECEIVER_BODY_TIMEOUT_SECONDS"),
+        ({"RECEIVER_BODY_TIMEOUT_SECONDS": "inf"}, "RECEIVER_BODY_TIMEOUT_SECONDS"),
+        ({"RECEIVER_MAX_HEADER_BYTES": "100"}, "RECEIVER_MAX_HEADER_BYTES"),
+        ({"RECEIVER_MAX_CONNECTIONS": "0"}, "RECEIVER_MAX_CONNECTIONS"),
     ],
 )
 def test_a_missing_or_malformed_setting_is_named(changes: dict[str, str | None], name: str) -> None:
