@@ -203,7 +203,7 @@ def test_copy_creates_an_inactive_scenario_from_a_version(api):
     [revision] = copy["inactiveRevisions"]
     assert revision["scenarioId"] == copy["_id"]
     assert revision["name"] == "(SUB) Chat Assigned 2"
-    assert revision["version"] == 1
+    assert (revision["status"], revision["version"]) == ("inactive", 1)
     original = source["activeRevision"]
     for field in ("description", "triggerEvents", "conditions", "loaders", "actions", "options"):
         assert revision[field] == original[field]
