@@ -113,7 +113,12 @@ def is_json_content_type(value: bytes | None) -> bool:
 
 async def read_body(receive: Receive, limit: int) -> bytes:
     """The whole body, streamed: stops with BodyTooLarge as soon as it passes `limit` bytes."""
-    message = await receive()
+    return await read_rest_of_body(receive, await receive(), limit)
+
+
+async def read_rest_of_body(receive: Receive, first: Message, limit: int) -> bytes:
+    """The whole body, `first` being the message already received."""
+    message = first
     if message["type"] == "http.disconnect":
         raise ClientDisconnected
     chunk: bytes = message.get("body", b"")

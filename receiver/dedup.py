@@ -33,8 +33,9 @@ class Deduplicator:
         # Kept in completion order, so the oldest entries are always first. An OrderedDict, as
         # a dict whose front keeps being deleted makes each look at its first key O(deletions).
         self._stored_at: OrderedDict[str, float] = OrderedDict()
-        # Per key being handed off: the copies waiting for its outcome (True if stored).
-        self._in_flight: dict[str, list[asyncio.Future[bool]]] = {}
+        # Per key being handed off: the copies waiting for its outcome (True if stored); None
+        # until a copy comes, which is rare, so the common case allocates no list.
+        self._in_flight: dict[str, list[asyncio.Future[bool]] | None] = {}
 
     async def hand_off_once(
         self, key: str, hand_off: Callable[[*Args], Awaitable[None]], *args: *Args
@@ -44,46 +45,60 @@ class Deduplicator:
         Returns True if it ran, False for a duplicate; an exception from `hand_off` propagates
         and leaves the key unremembered.
         """
-        while True:
-            if self._is_remembered(key):
-                return False
-            waiters = self._in_flight.get(key)
-            if waiters is None:
-                break
-            # A future per waiter, so a waiter that is cancelled affects no other.
-            outcome: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-            waiters.append(outcome)
-            if await outcome:
-                return False
-        self._in_flight[key] = []
+        in_flight = self._in_flight
+        # The common case, a key never seen, goes straight on; any other waits or is refused.
+        if (key in self._stored_at or key in in_flight) and not await self._wait_for_copy(key):
+            return False
+        in_flight[key] = None
         stored = False
         try:
             await hand_off(*args)
             stored = True
         finally:
-            waiters = self._in_flight.pop(key)
-            if stored:
+            waiters = in_flight.pop(key)
+            if stored and self._window > 0:
                 self._remember(key)
-            for outcome in waiters:
-                if not outcome.done():
-                    outcome.set_result(stored)
+            if waiters:
+                for outcome in waiters:
+                    if not outcome.done():
+                        outcome.set_result(stored)
         return True
+
+    async def _wait_for_copy(self, key: str) -> bool:
+        """For a key seen before: False if it is a duplicate, True if it is to be handed off
+        (it was remembered but has expired, or the copy in flight failed)."""
+        in_flight = self._in_flight
+        while True:
+            stored_at = self._stored_at.get(key)
+            if stored_at is not None and self._clock() - stored_at < self._window:
+                return False
+            if key not in in_flight:
+                return True
+            waiters = in_flight[key]
+            if waiters is None:
+                waiters = in_flight[key] = []
+            # A future per waiter, so a waiter that is cancelled affects no other.
+            outcome: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+            waiters.append(outcome)
+            if await outcome:
+                return False
 
     def __len__(self) -> int:
         return len(self._stored_at)
 
-    def _is_remembered(self, key: str) -> bool:
-        stored_at = self._stored_at.get(key)
-        return stored_at is not None and self._clock() - stored_at < self._window
-
     def _remember(self, key: str) -> None:
-        if self._window <= 0:
-            return
         now = self._clock()
         entries = self._stored_at
+        if key in entries:
+            # An expired entry, not yet dropped: it moves to the end, with its new time.
+            del entries[key]
         entries[key] = now
-        entries.move_to_end(key)
-        horizon = now - self._window
+        # The oldest entry is first: nothing to drop unless it has expired or there are too many.
+        if len(entries) > self._max_entries or next(iter(entries.values())) <= now - self._window:
+            self._drop_oldest(now - self._window)
+
+    def _drop_oldest(self, horizon: float) -> None:
+        entries = self._stored_at
         while entries:
             oldest = next(iter(entries))
             if entries[oldest] > horizon and len(entries) <= self._max_entries:

@@ -54,18 +54,18 @@ class Delivery(NamedTuple):
         )
 
 
+_time = time.time
 # Formatting a date is slow next to the rest of a request, and it changes once a second:
 # the last second formatted, and its text.
-_last_second: tuple[int, str] = (-1, "")
+_last_second = [-1, ""]
 
 
 def utc_timestamp() -> str:
     """Now, as RFC 3339 in UTC with microseconds: the form receivedAt is stored in."""
-    global _last_second
-    now = time.time()
+    now = _time()
     second = int(now)
-    cached, text = _last_second
-    if second != cached:
-        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        _last_second = (second, text)
-    return f"{text}.{int((now - second) * 1_000_000):06d}Z"
+    cached = _last_second
+    if second != cached[0]:
+        cached[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        cached[0] = second
+    return f"{cached[1]}.{int((now - second) * 1_000_000):06d}Z"

@@ -13,9 +13,14 @@ elsewhere have nothing in front. So, per connection:
 - the head may be at most `max_header_bytes`: else 431 and close;
 - past `max_connections` open at once, a new connection is closed at once.
 
-Deadlines cost a float per request on the hot path: one sweep per server, a few times a
-second while any connection is open, closes the connections past theirs (so a deadline is
-kept to within a quarter of the shorter timeout, and at most a second).
+The cost is one Python hook per chunk received (measured 2-3 us of CPU per request, the
+receiver-null-unguarded variant of bench.receiver); no timer per request: one sweep per
+server, a few times a second while any connection is open, closes the connections past their
+deadline (kept to within a quarter of the shorter timeout, and at most a second).
+
+This leans on uvicorn's internals (`scope`, `cycle`, `cycle.more_body`), pinned with uvicorn
+in receiver/requirements.txt; tests/integration/receiver/test_limits.py checks each limit
+over the wire.
 """
 
 from __future__ import annotations
@@ -49,9 +54,9 @@ _HEADERS_TOO_LARGE = _closing_response(
 )
 
 
+# The base class's method, called directly: cheaper than through super(), for every chunk.
 _data_received = HttpToolsProtocol.data_received
-_on_headers_complete = HttpToolsProtocol.on_headers_complete
-_on_message_complete = HttpToolsProtocol.on_message_complete
+_HEAD, _BODY, _IDLE = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -75,10 +80,11 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Loop time by which the part being read must be complete; None while not reading.
+        # What is being read: a head (or nothing yet, on a new connection), a body, or nothing
+        # (the last request was read whole, and the next has not begun).
+        self._phase = _HEAD
+        # Loop time by which the part being read must be complete; None while idle.
         self._deadline: float | None = None
-        # Between requests or inside a head (as opposed to inside a body).
-        self._reading_head = True
         # Bytes received since the head began, while reading a head.
         self._head_bytes = 0
         self._refused = False
@@ -95,43 +101,55 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if cls._sweep is None:
             cls._sweep = self.loop.call_later(self.limits.sweep_interval, self._sweep_connections)
 
-    # The base class's methods are called directly, not through super(): these run for every
-    # request, and this is the cheaper call.
     def data_received(self, data: bytes) -> None:
+        """Feeds the parser, then reads where it got to off uvicorn's own state.
+
+        One hook per chunk rather than three per request (head done, message done): this runs
+        for every request, and Python calls are what it costs. uvicorn sets `scope` when a
+        message begins and makes its `cycle` when the head is complete; the cycle's
+        `more_body` goes false when the body is complete.
+        """
         if self._refused:
             return
-        if not self._reading_head:
-            _data_received(self, data)
-            return
-        if self._deadline is None:
-            # The first byte of the next request on a reused connection.
+        phase = self._phase
+        if phase == _IDLE:
+            # The first bytes of the next request on a reused connection.
+            phase = self._phase = _HEAD
             self._deadline = self.loop.time() + self.limits.header_timeout
-        # A chunk that starts inside a head is all head unless the head ends in it, so this
-        # count never takes body bytes for head bytes (it may miss the start of a pipelined
-        # head, which only loosens the cap by one chunk).
-        self._head_bytes += len(data)
+            self._head_bytes = 0
+        if phase == _HEAD:
+            # A chunk that starts inside a head is all head unless the head ends in it, so
+            # this never counts body bytes as head bytes (it may miss the start of a pipelined
+            # head, which only loosens the cap by one chunk).
+            self._head_bytes += len(data)
+        began = self.scope
         _data_received(self, data)
-        if (
-            self._reading_head
-            and self._head_bytes > self.limits.max_header_bytes
-            and not self.transport.is_closing()
-        ):
-            self._refuse(_HEADERS_TOO_LARGE)
-
-    def on_headers_complete(self) -> None:
-        self._reading_head = False
-        self._deadline = self.loop.time() + self.limits.body_timeout
-        _on_headers_complete(self)
-
-    def on_message_complete(self) -> None:
-        self._reading_head = True
-        self._head_bytes = 0
-        self._deadline = None
-        _on_message_complete(self)
+        cycle = self.cycle
+        scope = self.scope
+        if cycle is None or cycle.scope is not scope:
+            # Inside a head. If one message's head completed in this chunk and another's
+            # began, the new head gets its own clock and count.
+            if cycle is not None and cycle.scope is began and scope is not began:
+                self._deadline = self.loop.time() + self.limits.header_timeout
+                self._head_bytes = 0
+            elif (
+                self._head_bytes > self.limits.max_header_bytes and not self.transport.is_closing()
+            ):
+                self._refuse(_HEADERS_TOO_LARGE)
+            self._phase = _HEAD
+        elif cycle.more_body:
+            # Inside the body (or past an early answer, whose rest uvicorn drops unread:
+            # the body deadline bounds that too).
+            if phase != _BODY:
+                self._phase = _BODY
+                self._deadline = self.loop.time() + self.limits.body_timeout
+        else:
+            self._phase = _IDLE
+            self._deadline = None
 
     def _expire(self) -> None:
         cycle = self.cycle
-        if self._reading_head:
+        if self._phase == _HEAD:
             # A connection that never sent a byte gets no answer; a partial head gets a 408.
             self._refuse(_REQUEST_TIMEOUT if self._head_bytes else None)
         elif cycle is not None and not cycle.response_started:

@@ -1,9 +1,12 @@
 """`make up` / `make down` / `make status`: the embedded `local` stack.
 
-up:   start the Texter simulator and the receiver on loopback, run the real `pulumi up`
-      on the `local` stack, fire one sample event per subscription through the simulator
-      and show each one arriving in the receiver's sink, with its scenario run.
-down: `pulumi destroy` the stack and stop both processes.
+up:   start the Texter simulator, and the receiver the way production runs it: publishing to
+      Pub/Sub (Google's emulator here), with a small pull consumer (tooling.event_consumer)
+      showing each event as it arrives; run the real `pulumi up` on the `local` stack, fire
+      one sample event per subscription through the simulator and show each one arriving
+      at the consumer, with its scenario run. LOCAL_SINK=file keeps the receiver's fsync'd
+      file sink instead (no emulator, no consumer).
+down: `pulumi destroy` the stack and stop every process.
 Both are safe to repeat. Everything lives in .state/local/ (git-ignored); the secrets
 there (simulator token, receiver secret, state passphrase) are random per machine.
 """
@@ -42,7 +45,13 @@ STATE = REPO_ROOT / ".state"
 LOCAL = STATE / "local"
 SIMULATOR_PORT = int(os.environ.get("LOCAL_SIMULATOR_PORT", "8786"))
 RECEIVER_PORT = int(os.environ.get("LOCAL_RECEIVER_PORT", "8787"))
+PUBSUB_PORT = int(os.environ.get("LOCAL_PUBSUB_PORT", "8788"))
 API_PREFIX = "/server/api/v2"
+SINKS = ("pubsub", "file")
+# The emulator accepts any project id; this one only has to fit the receiver's topic pattern.
+PUBSUB_PROJECT = "texter-local"
+TOPIC = f"projects/{PUBSUB_PROJECT}/topics/texter-events"
+SUBSCRIPTION = f"projects/{PUBSUB_PROJECT}/subscriptions/texter-events-local"
 
 
 def step(message: str) -> None:
@@ -59,8 +68,10 @@ class Service:
     """A process of the local stack, tracked by a pid file."""
 
     name: str
-    port: int
-    health_path: str
+    # None for a process that serves no port: it is healthy once it wrote its ready file.
+    port: int | None
+    health_path: str = "/"
+    start_timeout: float = 20.0
 
     @property
     def pid_file(self) -> Path:
@@ -71,8 +82,16 @@ class Service:
         return LOCAL / f"{self.name}.log"
 
     @property
+    def ready_file(self) -> Path:
+        return LOCAL / f"{self.name}.ready"
+
+    @property
     def root_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def where(self) -> str:
+        return self.root_url if self.port is not None else "(no port)"
 
     def pid(self) -> int | None:
         try:
@@ -83,6 +102,8 @@ class Service:
         return pid
 
     def healthy(self) -> bool:
+        if self.port is None:
+            return self.pid() is not None and self.ready_file.exists()
         try:
             return requests.get(self.root_url + self.health_path, timeout=1).status_code < 500
         except requests.RequestException:
@@ -90,9 +111,9 @@ class Service:
 
     def start(self, argv: list[str], env: Mapping[str, str]) -> None:
         if self.pid() is not None and self.healthy():
-            print(f"    {self.name} already running (pid {self.pid()}) on {self.root_url}")
+            print(f"    {self.name} already running (pid {self.pid()}) on {self.where}")
             return
-        if self.healthy():
+        if self.port is not None and self.healthy():
             fail(
                 f"port {self.port} is taken by another program; stop it or set "
                 f"LOCAL_{self.name.upper()}_PORT"
@@ -107,7 +128,7 @@ class Service:
                 start_new_session=True,  # survives `make up` returning
             )
         self.pid_file.write_text(str(process.pid))
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 fail(
@@ -115,11 +136,11 @@ class Service:
                     f"\n{_tail(self.log_file)}"
                 )
             if self.healthy():
-                print(f"    {self.name} started (pid {process.pid}) on {self.root_url}")
+                print(f"    {self.name} started (pid {process.pid}) on {self.where}")
                 return
             time.sleep(0.1)
         fail(
-            f"{self.name} did not answer on {self.root_url} within 20 s; "
+            f"{self.name} did not get ready ({self.where}) within {self.start_timeout:g} s; "
             f"see {self.log_file.relative_to(REPO_ROOT)}"
         )
 
@@ -137,11 +158,16 @@ class Service:
         if self.pid() is not None:
             os.killpg(pid, signal.SIGKILL)
         self.pid_file.unlink(missing_ok=True)
+        self.ready_file.unlink(missing_ok=True)
         print(f"    {self.name} stopped (pid {pid})")
 
 
 SIMULATOR = Service("simulator", SIMULATOR_PORT, "/_sim/requests")
 RECEIVER = Service("receiver", RECEIVER_PORT, "/healthz")
+# Its GET / answers "Ok" once it serves; a JVM takes seconds to get there.
+PUBSUB = Service("pubsub-emulator", PUBSUB_PORT, "/", start_timeout=90.0)
+CONSUMER = Service("consumer", None)
+SERVICES = (SIMULATOR, PUBSUB, CONSUMER, RECEIVER)
 
 
 def _reap(pid: int) -> None:
@@ -179,6 +205,58 @@ def start_simulator() -> None:
 
 def sink_path() -> Path:
     return LOCAL / "events.jsonl"
+
+
+def consumed_path() -> Path:
+    """What the consumer has pulled from the topic (tooling.event_consumer's record)."""
+    return LOCAL / "consumed.jsonl"
+
+
+def chosen_sink() -> str:
+    sink = os.environ.get("LOCAL_SINK", "pubsub").strip() or "pubsub"
+    if sink not in SINKS:
+        fail(f"LOCAL_SINK must be one of {', '.join(SINKS)} (got {sink!r})")
+    return sink
+
+
+def start_pubsub() -> dict[str, str]:
+    """The emulator with the topic and subscription, and the consumer on it; returns the
+    receiver's settings for publishing there."""
+    from tooling.pubsub_emulator import (
+        EmulatorMissing,
+        emulator_argv,
+        ensure_subscription,
+        ensure_topic,
+        require_emulator,
+    )
+
+    try:
+        gcloud = require_emulator()
+    except EmulatorMissing as missing:
+        fail(f"{missing}; or run the file sink: make up LOCAL_SINK=file")
+    emulator_host = f"127.0.0.1:{PUBSUB_PORT}"
+    data_dir = LOCAL / "pubsub-data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    PUBSUB.start(emulator_argv(gcloud, "127.0.0.1", PUBSUB_PORT, data_dir), {})
+    ensure_topic(emulator_host, TOPIC)
+    ensure_subscription(emulator_host, TOPIC, SUBSCRIPTION)
+    print(f"    topic {TOPIC}, subscription {SUBSCRIPTION}")
+    emulator_env = {"PUBSUB_EMULATOR_HOST": emulator_host}
+    CONSUMER.start(
+        [
+            sys.executable,
+            "-u",
+            "-m",
+            "tooling.event_consumer",
+            SUBSCRIPTION,
+            "--record",
+            str(consumed_path()),
+            "--ready-file",
+            str(CONSUMER.ready_file),
+        ],
+        emulator_env,
+    )
+    return {"RECEIVER_SINK": f"pubsub:{TOPIC}", **emulator_env}
 
 
 def engine() -> Engine:
@@ -229,18 +307,32 @@ def up() -> None:
     token = texter_token()
     receiver_secret = _secret("receiver-secret")
 
+    sink = chosen_sink()
+
     step("starting the Texter simulator")
     start_simulator()
-    step("starting the receiver")
+    if sink == "pubsub":
+        step("starting the Pub/Sub emulator and the event consumer")
+        sink_env = start_pubsub()
+    else:
+        sink_env = {"RECEIVER_SINK": f"file:{sink_path()}"}
+        for unused in (CONSUMER, PUBSUB):
+            if unused.pid() is not None:
+                unused.stop()
+    step(f"starting the receiver ({sink} sink)")
+    if RECEIVER.pid() is not None and _receiver_sink() != sink_env["RECEIVER_SINK"]:
+        print("    restarting it: it runs with another sink")
+        RECEIVER.stop()
     RECEIVER.start(
         [sys.executable, "-m", "receiver"],
         {
             "HOST": "127.0.0.1",
             "PORT": str(RECEIVER.port),
             "RECEIVER_SECRET": receiver_secret,
-            "RECEIVER_SINK": f"file:{sink_path()}",
+            **sink_env,
         },
     )
+    (LOCAL / "receiver.sink").write_text(sink_env["RECEIVER_SINK"])
 
     step("pulumi up (stack `local`)")
     from infra.program import main as program
@@ -260,17 +352,23 @@ def up() -> None:
     ids: dict[str, str] = outputs["subscriptionIds"].value
 
     step(f"firing one sample event per subscription ({len(ids)})")
+    since = _arrival_count(sink)
     fired = fire_samples(list(ids))
-    arrived = wait_for_events(set(fired), timeout=10)
+    arrived = wait_for_events(set(fired), sink=sink, since=since, timeout=15)
+    where = "at the consumer" if sink == "pubsub" else "in the file sink"
     for event in ids:
         mark = "arrived" if event in arrived else "MISSING"
-        print(f"    {event:<28} {mark:<8} {fired.get(event, 'not fired')}")
+        print(f"    {event:<28} {mark:<8} {where}; {fired.get(event, 'not fired')}")
     step("summary")
     print(f"    subscriptions: {len(ids)} ({', '.join(sorted(ids))})")
-    print(f"    receiver sink: {sink_path().relative_to(REPO_ROOT)}")
+    if sink == "pubsub":
+        print(f"    receiver -> {TOPIC} (emulator on 127.0.0.1:{PUBSUB_PORT})")
+        print(f"    consumer: {CONSUMER.log_file.relative_to(REPO_ROOT)} shows each event")
+    else:
+        print(f"    receiver sink: {sink_path().relative_to(REPO_ROOT)}")
     print("    next: `make status`, `make down`")
     if set(ids) - arrived:
-        fail("some events did not reach the receiver; see .state/local/*.log")
+        fail("some events did not get through; see .state/local/*.log")
 
 
 def _indent(line: str) -> None:
@@ -296,14 +394,38 @@ def fire_samples(events: list[str]) -> dict[str, str]:
     return fired
 
 
-def wait_for_events(expected: set[str], *, timeout: float) -> set[str]:
+def _receiver_sink() -> str | None:
+    try:
+        return (LOCAL / "receiver.sink").read_text().strip()
+    except FileNotFoundError:
+        return None
+
+
+def _arrived(sink: str) -> list[str]:
+    """The event names that got through so far, oldest first."""
+    if sink == "pubsub":
+        from tooling.event_consumer import read_record
+
+        return [
+            record["attributes"].get("eventName", "") for record in read_record(consumed_path())
+        ]
     from receiver.sinks.file import read_events
 
+    if not sink_path().exists():
+        return []
+    return [record.event_name for record in read_events(sink_path())]
+
+
+def _arrival_count(sink: str) -> int:
+    return len(_arrived(sink))
+
+
+def wait_for_events(expected: set[str], *, sink: str, since: int = 0, timeout: float) -> set[str]:
+    """The events of `expected` that got through after the first `since` arrivals."""
     deadline = time.monotonic() + timeout
     seen: set[str] = set()
     while time.monotonic() < deadline:
-        if sink_path().exists():
-            seen = {record["eventName"] for record in read_events(sink_path())}
+        seen = set(_arrived(sink)[since:])
         if expected <= seen:
             break
         time.sleep(0.2)
@@ -335,19 +457,31 @@ def down() -> None:
         step("the local stack has no resources: nothing to destroy")
     step("stopping the local processes")
     RECEIVER.stop()
+    CONSUMER.stop()
+    PUBSUB.stop()
     SIMULATOR.stop()
+    (LOCAL / "receiver.sink").unlink(missing_ok=True)
 
 
 def status() -> None:
-    for service in (SIMULATOR, RECEIVER):
+    for service in SERVICES:
         pid = service.pid()
-        state = f"running (pid {pid}) on {service.root_url}" if pid else "stopped"
-        print(f"{service.name:<10} {state}")
+        state = f"running (pid {pid}) on {service.where}" if pid else "stopped"
+        print(f"{service.name:<16} {state}")
+    running_sink = _receiver_sink()
+    if running_sink is not None and RECEIVER.pid() is not None:
+        print(f"receiver sink: {running_sink}")
+    consumed = consumed_path()
+    if consumed.exists():
+        from tooling.event_consumer import read_record
+
+        count = len(read_record(consumed))
+        print(f"consumer: {count} event(s) pulled, in {consumed.relative_to(REPO_ROOT)}")
     if sink_path().exists():
         from receiver.sinks.file import read_events
 
         events = list(read_events(sink_path()))
-        print(f"receiver sink: {len(events)} event(s) in {sink_path().relative_to(REPO_ROOT)}")
+        print(f"file sink: {len(events)} event(s) in {sink_path().relative_to(REPO_ROOT)}")
 
 
 COMMANDS: dict[str, Callable[[], None]] = {"up": up, "down": down, "status": status}

@@ -5,8 +5,10 @@ run interleaved, one round after another, so drift in the machine hits them alik
 are medians over the rounds.
 
 Variants: bare (the baseline), receiver-null and receiver-file (the goals), and, by name with
---variants, the ones the framework and server were chosen by: bare-starlette, bare-granian,
-receiver-null-granian (granian must be pip-installed), receiver-null-quiet (no request log).
+--variants, the exploratory ones: bare-starlette, bare-granian, receiver-null-granian (granian
+must be pip-installed) priced the framework and the server; receiver-null-verbose (a log line
+for every request, RECEIVER_LOG_LEVEL=DEBUG), receiver-null-nodedup (no deduplication) and
+receiver-null-unguarded (no connection limits) price those features.
 """
 
 from __future__ import annotations
@@ -99,10 +101,10 @@ def main(argv: list[str]) -> int:
                 )
                 runs.append(run)
                 print(
-                    f"round {round_number} {variant.name:<15} {run.rps:8.0f} req/s  "
+                    f"round {round_number} {variant.name:<24} {run.rps:8.0f} req/s  "
+                    f"cpu {run.cpu_us_per_request:5.1f} us/req  "
                     f"p50 {run.p50_ms:6.2f} ms  p99 {run.p99_ms:6.2f} ms  "
                     f"cold {run.cold_start_ms:5.0f} ms  rss {run.rss_mb:5.1f} MB  "
-                    f"cpu {run.cpu_us_per_request:4.0f} us/req  "
                     f"errors {run.errors}",
                     flush=True,
                 )

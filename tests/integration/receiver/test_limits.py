@@ -139,7 +139,7 @@ def test_a_compressed_body_is_415_over_the_wire(receiver: RunningReceiver) -> No
     )
     with connect(receiver) as sock:
         sock.sendall(request + body)
-        status, headers, reply = read_response(sock)
+        status, headers, _ = read_response(sock)
 
     assert status == 415
     assert headers["accept-encoding"] == "identity"

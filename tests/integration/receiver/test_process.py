@@ -6,13 +6,19 @@ import json
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from receiver.sinks.file import read_events
-from tests.integration.receiver.conftest import REPO_ROOT, RunningReceiver, receiver_env
+from tests.integration.receiver.conftest import (
+    REPO_ROOT,
+    ReceiverStarter,
+    RunningReceiver,
+    receiver_env,
+)
 
 ASSIGNED = {"eventName": "chatAssigned", "eventData": {"chat": {"_id": "c1"}}}
 
@@ -74,7 +80,9 @@ def test_a_redelivery_is_acknowledged_and_not_stored_twice(receiver: RunningRece
     assert len(read_events(receiver.sink_path)) == 1
 
 
-def test_log_lines_are_json_and_hold_no_secret(receiver: RunningReceiver) -> None:
+def test_log_lines_are_json_and_hold_no_secret(start: ReceiverStarter) -> None:
+    # DEBUG: a line for every request, the acknowledged ones included.
+    receiver = start(env={"RECEIVER_LOG_LEVEL": "DEBUG"})
     httpx.post(receiver.hook_url, json=ASSIGNED)
     httpx.post(f"{receiver.base_url}/hooks/not-the-secret-0123456789", json=ASSIGNED)
     httpx.get(f"{receiver.base_url}/typo/{receiver.secret}")
@@ -85,6 +93,19 @@ def test_log_lines_are_json_and_hold_no_secret(receiver: RunningReceiver) -> Non
     requests = [entry for entry in entries if "httpRequest" in entry]
     assert [entry["httpRequest"]["status"] for entry in requests[-3:]] == [200, 404, 404]
     assert all(entry["severity"] in ("DEBUG", "INFO", "WARNING", "ERROR") for entry in entries)
+
+
+def test_by_default_only_requests_not_acknowledged_are_logged(receiver: RunningReceiver) -> None:
+    httpx.post(receiver.hook_url, json=ASSIGNED)
+    httpx.get(f"{receiver.base_url}/healthz")
+    httpx.post(f"{receiver.base_url}/hooks/not-the-secret-0123456789", json=ASSIGNED)
+    httpx.post(receiver.hook_url, content=b"{", headers={"content-type": "application/json"})
+    # Lines of a loop turn are written on the next one: a moment after the response.
+    time.sleep(0.2)
+
+    entries = [json.loads(line) for line in receiver.log().splitlines()]
+    statuses = [entry["httpRequest"]["status"] for entry in entries if "httpRequest" in entry]
+    assert statuses == [404, 400]
 
 
 @pytest.mark.parametrize(

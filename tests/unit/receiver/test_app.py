@@ -13,6 +13,9 @@ import pytest
 
 from receiver.app import MAX_DISCARD_BYTES, ReceiverApp
 from receiver.asgi import Message
+from receiver.auth import SecretMatcher
+from receiver.dedup import Deduplicator
+from receiver.request_log import RequestLog
 from tests.unit.receiver.conftest import MAX_BODY_BYTES, OLD_SECRET, SECRET
 from tests.unit.receiver.fakes import LogLines, RawRequest, RecordingSink, call_asgi
 
@@ -559,7 +562,7 @@ async def test_every_request_logs_one_line_without_the_secret_or_the_payload(
         assert entry["logger"] == "receiver.requests"
         assert set(entry["timestamp"]) == {"seconds", "nanos"}
     accepted = entries[0]
-    assert accepted["severity"] == "INFO"
+    assert accepted["severity"] == "DEBUG"
     assert accepted["message"] == "accepted"
     assert accepted["httpRequest"]["requestUrl"] == "/hooks/<redacted>"
     assert accepted["httpRequest"]["requestMethod"] == "POST"
@@ -569,6 +572,34 @@ async def test_every_request_logs_one_line_without_the_secret_or_the_payload(
     assert accepted["knownEvent"] is True
     assert len(accepted["deliveryKey"]) == 64
     assert entries[2]["httpRequest"]["requestUrl"] == "/typo/<redacted>"
+
+
+async def test_at_info_only_requests_that_were_not_acknowledged_are_logged(
+    sink: RecordingSink, log_lines: LogLines
+) -> None:
+    app = ReceiverApp(
+        matcher=SecretMatcher([SECRET.encode()]),
+        sink=sink,
+        dedup=Deduplicator(600),
+        max_body_bytes=MAX_BODY_BYTES,
+        request_log=RequestLog(logging.INFO, write=log_lines),
+    )
+    json_headers = [(b"content-type", b"application/json")]
+    body = json.dumps(ASSIGNED).encode()
+
+    await call_asgi(app, RawRequest(path=HOOK, headers=json_headers, chunks=[body]))
+    await call_asgi(app, RawRequest(method="GET", path="/healthz"))
+    await call_asgi(app, RawRequest(path="/hooks/wrong-secret-0123456789abc", chunks=[body]))
+    await call_asgi(app, RawRequest(path=HOOK, headers=json_headers, chunks=[b"{"]))
+    sink.fail_next = 1
+    await call_asgi(app, RawRequest(path=HOOK, headers=json_headers, chunks=[body + b" "]))
+    await asyncio.sleep(0)
+
+    assert [(e["httpRequest"]["status"], e["severity"]) for e in log_lines.entries()] == [
+        (404, "INFO"),
+        (400, "WARNING"),
+        (503, "ERROR"),
+    ]
 
 
 async def test_no_stdlib_logging_on_the_hot_path(

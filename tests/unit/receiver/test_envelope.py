@@ -81,7 +81,8 @@ def test_whitespace_and_key_order_are_part_of_the_bytes_hashed() -> None:
 def test_the_record_holds_the_body_losslessly_on_one_line() -> None:
     body = (
         b'{\n  "eventName": "newMessage",\n  "eventData": {"n": 123456789012345678901234567890,'
-        b' "f": 0.10000000000000000001, "t": "\xc2\xbfD\xc3\xb3nde? \\u00e9 \\" \xf0\x9f\x93\xa6"}\n}'
+        b' "f": 0.10000000000000000001,'
+        b' "t": "\xc2\xbfD\xc3\xb3nde? \\u00e9 \\" \xf0\x9f\x93\xa6"}\n}'
     )
     delivery = parse_delivery(body, "2026-01-02T03:04:05.000006Z")
 
