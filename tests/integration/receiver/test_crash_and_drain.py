@@ -8,8 +8,11 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import threading
 import time
+
+import pytest
 
 from receiver.sinks.file import read_events
 from tests.integration.receiver.conftest import ReceiverStarter, RunningReceiver
@@ -152,6 +155,10 @@ def test_sigterm_gives_up_on_a_stalled_request_after_the_timeout(
 
     receiver.process.send_signal(signal.SIGTERM)
 
+    # Still draining half a second later: the request is in flight (with none, the
+    # process exits at once and this test would prove nothing).
+    with pytest.raises(subprocess.TimeoutExpired):
+        receiver.process.wait(timeout=0.5)
     # The rest of the body never comes; the process must still exit, storing nothing.
     assert receiver.process.wait(timeout=15) == 0
     sock.close()
