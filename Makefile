@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv tools lint unit test up down status verify contract-check bench clean
+.PHONY: help venv tools emulator lint unit test up down status verify contract-check bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ $(STAMP): pyproject.toml constraints.txt requirements-dev.txt receiver/requireme
 
 venv: $(STAMP)  ## create .venv and install the project in editable mode
 
+emulator:  ## provide Google's Pub/Sub emulator (installed from apt when missing)
+	@scripts/ensure-pubsub-emulator
+
 tools: venv  ## provide the Pulumi engine matching the SDK (built and cached on first run)
 	@scripts/bootstrap-pulumi $(PY)
 
@@ -37,14 +40,14 @@ lint: venv  ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: tools lint  ## lint, types and every test (unit, integration, infra, e2e)
+test: tools emulator lint  ## lint, types and every test (unit, integration, infra, e2e, Pub/Sub emulator)
 	@status=0; $(PY) -m pytest $(PYTEST_ARGS) || status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "error: pytest collected no tests"; fi; exit $$status
 
 unit: venv  ## the fast tests only (no engine)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-up: tools  ## run the local stack: simulator + receiver + real `pulumi up`
+up: tools emulator  ## run the local stack: simulator + receiver + real `pulumi up`
 	@$(PY) -m tooling.local_stack up
 
 down: tools  ## destroy the local stack and stop its processes
