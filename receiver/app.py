@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from receiver.asgi import (
@@ -230,14 +230,8 @@ class ReceiverApp:
             or len(body) > self._max_body_bytes
         ):
             # More than one message, or the client gone: the general reader sorts it out.
-            try:
-                body = await read_rest_of_body(receive, message, self._max_body_bytes)
-            except BodyTooLarge as too_large:
-                return await self._refuse_too_large(
-                    receive, send, read=too_large.read, complete=too_large.complete
-                )
-            except ClientDisconnected:
-                return Outcome(CLIENT_CLOSED_REQUEST, "client closed the request", _WARNING)
+            reading = read_rest_of_body(receive, message, self._max_body_bytes)
+            return await self._read_then_hand_off(reading, receive, send)
         return await self._hand_off(body, send)
 
     async def _accept_unusual(self, scope: Scope, receive: Receive, send: Send) -> Outcome:
@@ -282,8 +276,16 @@ class ReceiverApp:
                     severity=_WARNING,
                 )
             return await self._refuse_too_large(receive, send, read=0, complete=False)
+        return await self._read_then_hand_off(
+            read_body(receive, self._max_body_bytes), receive, send
+        )
+
+    async def _read_then_hand_off(
+        self, reading: Awaitable[bytes], receive: Receive, send: Send
+    ) -> Outcome:
+        """The body from `reading`, handed off; too large or abandoned, answered as such."""
         try:
-            body = await read_body(receive, self._max_body_bytes)
+            body = await reading
         except BodyTooLarge as too_large:
             return await self._refuse_too_large(
                 receive, send, read=too_large.read, complete=too_large.complete
