@@ -338,10 +338,9 @@ class TexterSubscriptionProvider(ResourceProvider):
         try:
             # Twins carry this scenario's own marker (a late import, a copy made in the UI):
             # they go with it. Listed before this process writes anything.
-            held = next(
-                (s for s in self.run_start_listing.scenarios() if s.get("_id") == id_), None
-            )
-            twins = ownership.active_twins(held, self.run_start_listing.scenarios()) if held else []
+            before = self.run_start_listing.scenarios()
+            held = next((s for s in before if s.get("_id") == id_), None)
+            twins = ownership.active_twins(held, before) if held else []
             self._end(id_, action, props)
             for twin in twins:
                 log.info("%s: retiring twin %s", props.get("resource_name"), twin["_id"])
