@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from typing import NamedTuple
 
-import orjson
+import msgspec
+
+_encode = msgspec.json.encode
 
 
 # A NamedTuple: immutable like a frozen dataclass, at half its construction cost, which is
@@ -44,11 +46,11 @@ class Delivery(NamedTuple):
                 b'","deliveryKey":"',
                 self.key.encode(),
                 b'","eventName":',
-                orjson.dumps(self.event_name),
+                _encode(self.event_name),
                 b',"body":',
                 # Strict decoding cannot fail: the body parsed as JSON, which is UTF-8 without
                 # lone surrogates, so this is a round trip.
-                orjson.dumps(self.body.decode()),
+                _encode(self.body.decode()),
                 b"}",
             )
         )

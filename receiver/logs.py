@@ -6,7 +6,7 @@ import logging
 import os
 from typing import Any
 
-import orjson
+import msgspec
 
 # Callers put structured fields under this `extra` key; the formatter merges them in.
 FIELDS = "json_fields"
@@ -33,8 +33,8 @@ class JsonFormatter(logging.Formatter):
         fields = getattr(record, FIELDS, None)
         if fields:
             entry.update(fields)
-        # default=str: a stray non-JSON value must cost a log line its precision, not the request.
-        return orjson.dumps(entry, default=str)
+        # enc_hook=str: a stray non-JSON value must cost a log line its precision, not the request.
+        return msgspec.json.encode(entry, enc_hook=str)
 
 
 class JsonLineHandler(logging.Handler):

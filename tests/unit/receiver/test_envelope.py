@@ -52,17 +52,13 @@ def test_any_change_of_value_changes_the_key(changed: dict[str, object]) -> None
         ("123456789012345678901234567890", "123456789012345678901234567891"),
         ("0.10000000000000000001", "0.1"),
         ("9007199254740993", "9007199254740992"),
+        # Past a double's range: valid JSON all the same, and kept as written.
         ("1E400", "1e400"),
+        ("-1e999", "-1e998"),
     ],
 )
 def test_numbers_a_parser_rounds_alike_get_different_keys(number: str, other: str) -> None:
     bodies = [b'{"eventName":"x","eventData":{"n":%s}}' % n.encode() for n in (number, other)]
-    if number == "1E400":
-        # Past a double's range is refused outright: no JavaScript sender can write one.
-        for body in bodies:
-            with pytest.raises(MalformedBody, match="infinity"):
-                parse_delivery(body, "t")
-        return
 
     first, second = (parse_delivery(body, "t") for body in bodies)
 
@@ -121,6 +117,10 @@ def test_an_event_name_needing_escapes_stays_valid_json_in_the_record() -> None:
         (b"{", "the body is not valid JSON"),
         (b'{"eventName":"\xff","eventData":{}}', "the body is not valid JSON"),
         (b'{"eventName":"x","eventData":' + b"[" * 2000 + b"]" * 2000 + b"}", "depth"),
+        (b'{"eventName":"x","eventData":{"a":tru}}', "not valid JSON: JSON is malformed"),
+        (b'{"eventName":"x","eventData":{"a":"\\ud800"}}', "not valid JSON"),
+        (b'{"eventName":"x","eventData":{"a":"\xed\xa0\x80"}}', "not UTF-8 \\(byte 35\\)"),
+        (b'{"eventName":"x","eventData":{"a":NaN}}', "not valid JSON"),
     ],
 )
 def test_malformed_bodies_are_told_apart_from_wrong_envelopes(body: bytes, message: str) -> None:

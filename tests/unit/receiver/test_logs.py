@@ -45,10 +45,16 @@ def test_a_stack_trace_goes_into_the_message() -> None:
     assert "RuntimeError: boom" in message
 
 
-def test_a_value_json_cannot_hold_is_logged_as_text() -> None:
-    line = JsonFormatter().format(record(odd={1}))
+class _Unencodable:
+    def __str__(self) -> str:
+        return "an odd value"
 
-    assert json.loads(line)["odd"] == "{1}"
+
+def test_a_value_json_cannot_hold_is_logged_as_text() -> None:
+    line = JsonFormatter().format(record(odd=_Unencodable(), usual={1}))
+
+    assert json.loads(line)["odd"] == "an odd value"
+    assert json.loads(line)["usual"] == [1]
 
 
 def test_the_handler_writes_exactly_one_line_per_record() -> None:
