@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import TypeVarTuple
 
@@ -20,6 +19,17 @@ Args = TypeVarTuple("Args")
 
 
 class Deduplicator:
+    """Keys in two generations, each a plain dict of key -> time stored.
+
+    Keys are stored in the recent generation; at a turnover (once a window has passed since
+    the last, or when the recent one is full) it becomes the older one and the older one is
+    dropped whole. A key therefore stays at least a window (unless memory runs short, when
+    the oldest go first) and is judged by its own time, so a duplicate is exactly a key
+    stored less than a window ago. Rather than one ordered map trimmed at every request:
+    that cost ~2 us of CPU per request in the server (bench/receiver), this costs a dict
+    insert and, once a window, dropping a dict.
+    """
+
     def __init__(
         self,
         window_seconds: float,
@@ -28,11 +38,11 @@ class Deduplicator:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._window = window_seconds
-        self._max_entries = max_entries
+        self._generation_size = max(1, max_entries // 2)
         self._clock = clock
-        # Kept in completion order, so the oldest entries are always first. An OrderedDict, as
-        # a dict whose front keeps being deleted makes each look at its first key O(deletions).
-        self._stored_at: OrderedDict[str, float] = OrderedDict()
+        self._recent: dict[str, float] = {}
+        self._older: dict[str, float] = {}
+        self._turnover_at = clock() + window_seconds
         # Per key being handed off: the copies waiting for its outcome (True if stored); None
         # until a copy comes, which is rare, so the common case allocates no list.
         self._in_flight: dict[str, list[asyncio.Future[bool]] | None] = {}
@@ -47,7 +57,9 @@ class Deduplicator:
         """
         in_flight = self._in_flight
         # The common case, a key never seen, goes straight on; any other waits or is refused.
-        if (key in self._stored_at or key in in_flight) and not await self._wait_for_copy(key):
+        if (
+            key in self._recent or key in self._older or key in in_flight
+        ) and not await self._wait_for_copy(key):
             return False
         in_flight[key] = None
         stored = False
@@ -69,7 +81,9 @@ class Deduplicator:
         (it was remembered but has expired, or the copy in flight failed)."""
         in_flight = self._in_flight
         while True:
-            stored_at = self._stored_at.get(key)
+            stored_at = self._recent.get(key)
+            if stored_at is None:
+                stored_at = self._older.get(key)
             if stored_at is not None and self._clock() - stored_at < self._window:
                 return False
             if key not in in_flight:
@@ -84,23 +98,17 @@ class Deduplicator:
                 return False
 
     def __len__(self) -> int:
-        return len(self._stored_at)
+        """Keys held, expired ones not yet dropped included."""
+        return len(self._recent) + len(self._older)
 
     def _remember(self, key: str) -> None:
         now = self._clock()
-        entries = self._stored_at
-        if key in entries:
-            # An expired entry, not yet dropped: it moves to the end, with its new time.
-            del entries[key]
-        entries[key] = now
-        # The oldest entry is first: nothing to drop unless it has expired or there are too many.
-        if len(entries) > self._max_entries or next(iter(entries.values())) <= now - self._window:
-            self._drop_oldest(now - self._window)
-
-    def _drop_oldest(self, horizon: float) -> None:
-        entries = self._stored_at
-        while entries:
-            oldest = next(iter(entries))
-            if entries[oldest] > horizon and len(entries) <= self._max_entries:
-                break
-            entries.popitem(last=False)
+        if now >= self._turnover_at or len(self._recent) >= self._generation_size:
+            if now >= self._turnover_at + self._window:
+                # Idle for a window or more: everything held has expired.
+                self._older = {}
+            else:
+                self._older = self._recent
+            self._recent = {}
+            self._turnover_at = now + self._window
+        self._recent[key] = now

@@ -26,7 +26,7 @@ from pathlib import Path
 from queue import SimpleQueue
 from typing import Any
 
-from receiver.delivery import Delivery
+from receiver.delivery import Delivery, record_lines
 from receiver.sinks.base import SinkUnavailable
 
 logger = logging.getLogger(__name__)
@@ -55,9 +55,9 @@ class FileSink:
         self._needs_repair = False
         # Why the last append or repair failed; None while well. Owned by the event loop.
         self._failure: str | None = None
-        # Lines waiting for the next batch, and the batch being written (None if none is).
-        self._pending: list[tuple[bytes, asyncio.Future[None]]] = []
-        self._committing: list[tuple[bytes, asyncio.Future[None]]] | None = None
+        # Deliveries waiting for the next batch, and the batch being written (None if none is).
+        self._pending: list[tuple[Delivery, asyncio.Future[None]]] = []
+        self._committing: list[tuple[Delivery, asyncio.Future[None]]] | None = None
         # Set while no batch is being written (close waits for it).
         self._idle = asyncio.Event()
         self._idle.set()
@@ -75,7 +75,7 @@ class FileSink:
         if loop is None:
             loop = self._loop = asyncio.get_running_loop()
         committed: asyncio.Future[None] = loop.create_future()
-        self._pending.append((delivery.record_json() + b"\n", committed))
+        self._pending.append((delivery, committed))
         if self._committing is None:
             self._commit_pending(loop)
         await committed
@@ -102,11 +102,20 @@ class FileSink:
         os.close(self._fd)
 
     def _commit_pending(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Hands the lines waiting to the sink's thread as one batch (on the event loop)."""
+        """Hands the deliveries waiting to the sink's thread as one batch (on the event loop).
+
+        Their lines are encoded here, all in one call: per delivery that is about half the
+        CPU of encoding each line on its own.
+        """
         batch, self._pending = self._pending, []
         self._committing = batch
         self._idle.clear()
-        data = b"".join([line for line, _ in batch])
+        try:
+            data = record_lines([delivery for delivery, _ in batch])
+        except Exception as error:
+            # Not expected of a validated body; if it happens, the batch fails like a write.
+            self._committed(error)
+            return
         self._worker.submit(loop, partial(self._append, data), self._committed)
 
     def _committed(self, error: BaseException | None) -> None:

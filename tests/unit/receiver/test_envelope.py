@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from receiver.delivery import Delivery, utc_timestamp
+from receiver.delivery import Delivery, record_lines, utc_timestamp
 from receiver.envelope import InvalidEnvelope, MalformedBody, parse_delivery
 
 ENVELOPE: dict[str, Any] = {
@@ -82,7 +82,7 @@ def test_the_record_holds_the_body_losslessly_on_one_line() -> None:
     )
     delivery = parse_delivery(body, "2026-01-02T03:04:05.000006Z")
 
-    line = delivery.record_json()
+    (line,) = record_lines([delivery]).splitlines()
     record = json.loads(line)
 
     assert b"\n" not in line
@@ -108,7 +108,7 @@ def test_the_attributes_name_the_delivery() -> None:
 def test_an_event_name_needing_escapes_stays_valid_json_in_the_record() -> None:
     delivery = parse({"eventName": 'quote" and \\ and \n', "eventData": {}})
 
-    assert json.loads(delivery.record_json())["eventName"] == 'quote" and \\ and \n'
+    assert json.loads(record_lines([delivery]))["eventName"] == 'quote" and \\ and \n'
 
 
 @pytest.mark.parametrize(
