@@ -81,4 +81,11 @@ def variants(work_dir: Path) -> dict[str, Variant]:
             {**receiver_env, "RECEIVER_SINK": f"file:{events}"},
             sink_file=events,
         ),
+        # Exploratory: the file sink without its fsync, to price durability on this disk.
+        "receiver-file-unsynced": Variant(
+            "receiver-file-unsynced",
+            (python, "-m", "bench.receiver.unsynced"),
+            {**receiver_env, "RECEIVER_SINK": f"file:{events}"},
+            sink_file=events,
+        ),
     }
