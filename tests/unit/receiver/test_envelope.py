@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from receiver.delivery import Delivery, record_lines, utc_timestamp
-from receiver.envelope import InvalidEnvelope, MalformedBody, parse_delivery
+from receiver.envelope import InvalidEnvelope, MalformedBody, _checked_event_name, parse_delivery
+from tests.unit.receiver.test_bad_inputs import BODIES
 
 ENVELOPE: dict[str, Any] = {
     "eventName": "newMessage",
@@ -148,3 +150,20 @@ def test_timestamps_are_rfc3339_utc_with_microseconds() -> None:
     assert len(stamp) == len("2026-01-02T03:04:05.000006Z")
     assert stamp[10] == "T"
     assert stamp.endswith("Z")
+
+
+def _outcome(judge: Callable[[], object]) -> object:
+    try:
+        return judge()
+    except (MalformedBody, InvalidEnvelope) as error:
+        return type(error)
+
+
+@pytest.mark.parametrize("name", sorted(BODIES))
+def test_the_fast_check_judges_every_body_as_the_whole_decode_does(name: str) -> None:
+    body = BODIES[name]
+
+    fast = _outcome(lambda: parse_delivery(body, "t").event_name)
+    whole = _outcome(lambda: _checked_event_name(body))
+
+    assert fast == whole
