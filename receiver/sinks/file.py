@@ -2,7 +2,11 @@
 
 Group commit: requests that arrive while a write+fsync is under way queue up, and the next
 write+fsync takes all of them at once, so throughput grows with concurrency instead of being
-capped at one request per fsync.
+capped at one request per fsync. A batch also waits while it is still growing: it is handed
+over once an event-loop turn adds nothing to it (or after a few turns), so the requests the
+server has already read join it rather than wait for the next fsync. Alone, a delivery waits
+two turns (microseconds); under bench.receiver's load a batch holds about 19 deliveries
+rather than 13, and each fsync costs about 130 us of CPU on this machine's virtual disk.
 
 After a failed append the sink is failing: /healthz reports it, so the platform replaces an
 instance whose disk has gone bad. It repairs itself before its next append, and when a health
@@ -32,6 +36,9 @@ from receiver.sinks.base import SinkUnavailable
 logger = logging.getLogger(__name__)
 
 _TAIL_SCAN_BYTES = 64 * 1024
+# How many event-loop turns a batch may keep growing before it is handed over: measured with
+# bench.receiver (32 connections), 4 gathered the most per fsync; more turns only add latency.
+_GATHER_TURNS = 4
 
 
 class FileSink:
@@ -58,7 +65,10 @@ class FileSink:
         # Deliveries waiting for the next batch, and the batch being written (None if none is).
         self._pending: list[tuple[Delivery, asyncio.Future[None]]] = []
         self._committing: list[tuple[Delivery, asyncio.Future[None]]] | None = None
-        # Set while no batch is being written (close waits for it).
+        # True from the first pending delivery until its batch is written: a batch is gathering
+        # or being written, and the next one gathers after it.
+        self._busy = False
+        # Set while no batch is gathering or being written (close waits for it).
         self._idle = asyncio.Event()
         self._idle.set()
         # The server's loop, kept: asyncio.get_running_loop() costs a getpid(2) per call.
@@ -76,8 +86,10 @@ class FileSink:
             loop = self._loop = asyncio.get_running_loop()
         committed: asyncio.Future[None] = loop.create_future()
         self._pending.append((delivery, committed))
-        if self._committing is None:
-            self._commit_pending(loop)
+        if not self._busy:
+            self._busy = True
+            self._idle.clear()
+            loop.call_soon(self._gather, loop, 0, 0)
         await committed
 
     async def check(self) -> str | None:
@@ -101,6 +113,21 @@ class FileSink:
         await asyncio.to_thread(self._worker.stop)
         os.close(self._fd)
 
+    def _gather(self, loop: asyncio.AbstractEventLoop, seen: int, turns: int) -> None:
+        """Hands the pending batch over once a whole loop turn has added nothing to it.
+
+        Runs on the loop, first in a turn (before the requests read in that turn's poll are
+        handled), so each call sees what the last turn added; `seen` starts at 0 because the
+        turn that scheduled the first call was already under way. A batch that grew in a
+        turn is likely to grow again: requests the server read in the last turn store in this
+        one.
+        """
+        count = len(self._pending)
+        if count > seen and turns < _GATHER_TURNS:
+            loop.call_soon(self._gather, loop, count, turns + 1)
+        else:
+            self._commit_pending(loop)
+
     def _commit_pending(self, loop: asyncio.AbstractEventLoop) -> None:
         """Hands the deliveries waiting to the sink's thread as one batch (on the event loop).
 
@@ -109,7 +136,6 @@ class FileSink:
         """
         batch, self._pending = self._pending, []
         self._committing = batch
-        self._idle.clear()
         try:
             data = record_lines([delivery for delivery, _ in batch])
         except Exception as error:
@@ -134,8 +160,9 @@ class FileSink:
                 if not committed.done():
                     committed.set_exception(SinkUnavailable(self._failure))
         if self._pending and self._loop is not None:
-            self._commit_pending(self._loop)
+            self._loop.call_soon(self._gather, self._loop, 0, 0)
         else:
+            self._busy = False
             self._idle.set()
 
     def _append(self, data: bytes) -> None:

@@ -107,6 +107,40 @@ async def test_concurrent_stores_share_fsyncs(path: Path) -> None:
     await sink.close()
 
 
+async def test_stores_made_in_one_loop_turn_share_one_fsync(path: Path) -> None:
+    # As when the server has read several requests at once: the first store must not take
+    # the fsync alone and leave the others to wait for the next one.
+    syncs = Syncs(path)
+    sink = FileSink(path, sync=syncs)
+
+    await asyncio.gather(*(sink.store(delivery(n)) for n in range(5)))
+
+    assert len(syncs.sizes) == 1
+    assert sorted(numbers(path)) == list(range(5))
+    await sink.close()
+
+
+async def test_a_batch_that_keeps_growing_is_handed_over_after_a_few_turns(path: Path) -> None:
+    # A store joins every loop turn: the batch must not wait for the trickle to stop.
+    syncs = Syncs(path)
+    sink = FileSink(path, sync=syncs)
+    syncs.release.clear()
+    stores = []
+    for n in range(40):
+        stores.append(asyncio.create_task(sink.store(delivery(n))))
+        await asyncio.sleep(0)
+    syncs.release.set()
+    await asyncio.gather(*stores)
+
+    # The first batch was handed over (and held in its fsync) after a few turns; everything
+    # that came meanwhile waited for it, then went in the second.
+    assert len(syncs.sizes) == 2
+    first_batch = path.read_bytes()[: syncs.sizes[0]].count(b"\n")
+    assert 2 <= first_batch <= 8
+    assert sorted(numbers(path)) == list(range(40))
+    await sink.close()
+
+
 async def test_a_failed_fsync_fails_the_batch_and_cuts_it_off(path: Path) -> None:
     syncs = Syncs(path)
     sink = FileSink(path, sync=syncs)
