@@ -2,11 +2,15 @@
 
 Group commit: requests that arrive while a write+fsync is under way queue up, and the next
 write+fsync takes all of them at once, so throughput grows with concurrency instead of being
-capped at one request per fsync. A batch also waits while it is still growing: it is handed
-over once an event-loop turn adds nothing to it (or after a few turns), so the requests the
-server has already read join it rather than wait for the next fsync. Alone, a delivery waits
-two turns (microseconds); under bench.receiver's load a batch holds about 19 deliveries
-rather than 13, and each fsync costs about 130 us of CPU on this machine's virtual disk.
+capped at one request per fsync. A batch is also given a moment to grow before it is handed
+to the thread, as databases do with their commit delay:
+- it waits while a loop turn still adds to it (for at most a few turns): the requests the
+  server has already read join it rather than wait for the next fsync;
+- and it is handed over no sooner than half a millisecond after the batch before it, so under
+  load each fsync (about 130 us of CPU on this machine's virtual disk) is shared by more
+  deliveries. A delivery that comes alone waits two loop turns: the last batch is long gone.
+Measured by bench.receiver, the two took the file sink from 0.39x to 0.47x a bare server's
+requests per second, and batches from about 13 deliveries to about 20.
 
 After a failed append the sink is failing: /healthz reports it, so the platform replaces an
 instance whose disk has gone bad. It repairs itself before its next append, and when a health
@@ -39,6 +43,9 @@ _TAIL_SCAN_BYTES = 64 * 1024
 # How many event-loop turns a batch may keep growing before it is handed over: measured with
 # bench.receiver (32 connections), 4 gathered the most per fsync; more turns only add latency.
 _GATHER_TURNS = 4
+# The least time between two batches handed to the thread: bench.receiver measured 0.2 to 1 ms
+# alike (each better than none); more would only add latency.
+BATCH_INTERVAL_SECONDS = 0.0005
 
 
 class FileSink:
@@ -48,8 +55,12 @@ class FileSink:
         *,
         sync: Callable[[int], None] = os.fsync,
         truncate: Callable[[int, int], None] = os.ftruncate,
+        batch_interval: float = BATCH_INTERVAL_SECONDS,
     ) -> None:
         self._path = path
+        self._batch_interval = batch_interval
+        # Loop time the last batch was handed to the thread.
+        self._handed_over_at = float("-inf")
         self._sync = sync
         self._truncate = truncate
         self._fd = _open_for_append(path)
@@ -114,7 +125,8 @@ class FileSink:
         os.close(self._fd)
 
     def _gather(self, loop: asyncio.AbstractEventLoop, seen: int, turns: int) -> None:
-        """Hands the pending batch over once a whole loop turn has added nothing to it.
+        """Hands the pending batch over once a whole loop turn has added nothing to it, and
+        the batch interval has passed since the last one.
 
         Runs on the loop, first in a turn (before the requests read in that turn's poll are
         handled), so each call sees what the last turn added; `seen` starts at 0 because the
@@ -125,6 +137,10 @@ class FileSink:
         count = len(self._pending)
         if count > seen and turns < _GATHER_TURNS:
             loop.call_soon(self._gather, loop, count, turns + 1)
+            return
+        wait = self._handed_over_at + self._batch_interval - loop.time()
+        if wait > 0:
+            loop.call_later(wait, self._commit_pending, loop)
         else:
             self._commit_pending(loop)
 
@@ -136,6 +152,7 @@ class FileSink:
         """
         batch, self._pending = self._pending, []
         self._committing = batch
+        self._handed_over_at = loop.time()
         try:
             data = record_lines([delivery for delivery, _ in batch])
         except Exception as error:

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,40 @@ async def test_a_batch_that_keeps_growing_is_handed_over_after_a_few_turns(path:
     first_batch = path.read_bytes()[: syncs.sizes[0]].count(b"\n")
     assert 2 <= first_batch <= 8
     assert sorted(numbers(path)) == list(range(40))
+    await sink.close()
+
+
+async def test_under_load_a_batch_waits_out_the_interval_and_gathers_meanwhile(
+    path: Path,
+) -> None:
+    syncs = Syncs(path)
+    sink = FileSink(path, sync=syncs, batch_interval=0.3)
+    await sink.store(delivery(0))
+    handed_over = time.monotonic()
+
+    # Within the interval of the first batch: these wait for it to pass, and go together.
+    second = asyncio.create_task(sink.store(delivery(1)))
+    await asyncio.sleep(0.1)
+    rest = [asyncio.create_task(sink.store(delivery(n))) for n in range(2, 5)]
+    await asyncio.sleep(0.05)
+    assert not second.done()
+    await asyncio.gather(second, *rest)
+
+    assert time.monotonic() - handed_over >= 0.3
+    assert len(syncs.sizes) == 2
+    assert sorted(numbers(path)) == list(range(5))
+    await sink.close()
+
+
+async def test_a_delivery_that_comes_alone_does_not_wait_for_the_interval(path: Path) -> None:
+    sink = FileSink(path, batch_interval=0.3)
+    await sink.store(delivery(0))
+    await asyncio.sleep(0.35)
+
+    started = time.monotonic()
+    await sink.store(delivery(1))
+
+    assert time.monotonic() - started < 0.2
     await sink.close()
 
 
