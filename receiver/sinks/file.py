@@ -76,10 +76,9 @@ class FileSink:
         # Deliveries waiting for the next batch, and the batch being written (None if none is).
         self._pending: list[tuple[Delivery, asyncio.Future[None]]] = []
         self._committing: list[tuple[Delivery, asyncio.Future[None]]] | None = None
-        # True from the first pending delivery until its batch is written: a batch is gathering
-        # or being written, and the next one gathers after it.
-        self._busy = False
-        # Set while no batch is gathering or being written (close waits for it).
+        # Set while no batch is gathering or being written (close waits for it). Cleared by
+        # the first pending delivery; while it is clear, the next batch gathers after the one
+        # under way.
         self._idle = asyncio.Event()
         self._idle.set()
         # The server's loop, kept: asyncio.get_running_loop() costs a getpid(2) per call.
@@ -97,8 +96,7 @@ class FileSink:
             loop = self._loop = asyncio.get_running_loop()
         committed: asyncio.Future[None] = loop.create_future()
         self._pending.append((delivery, committed))
-        if not self._busy:
-            self._busy = True
+        if self._idle.is_set():
             self._idle.clear()
             loop.call_soon(self._gather, loop, 0, 0)
         await committed
@@ -179,7 +177,6 @@ class FileSink:
         if self._pending and self._loop is not None:
             self._loop.call_soon(self._gather, self._loop, 0, 0)
         else:
-            self._busy = False
             self._idle.set()
 
     def _append(self, data: bytes) -> None:
