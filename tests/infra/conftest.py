@@ -14,3 +14,11 @@ def cloud() -> Iterator[Cloud]:
     cloud = start_cloud()
     yield cloud
     stop_cloud()
+
+
+@pytest.fixture
+def first_preview() -> Iterator[Cloud]:
+    """The engine of a fresh stack's first `pulumi preview`: nothing exists yet."""
+    cloud = start_cloud(first_preview=True)
+    yield cloud
+    stop_cloud()

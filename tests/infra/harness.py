@@ -78,8 +78,13 @@ class Resolved:
 class RecordingMocks(pulumi.runtime.Mocks):
     """Answers like GCP would: computed ids, names, emails and URIs from the inputs."""
 
-    def __init__(self, *, project_number: str | None = PROJECT_NUMBER) -> None:
+    def __init__(
+        self, *, project_number: str | None = PROJECT_NUMBER, first_preview: bool = False
+    ) -> None:
         self.project_number = project_number
+        # A fresh stack's first preview: nothing exists, so every new resource's id is
+        # unknown, as the engine reports it (an empty id).
+        self.first_preview = first_preview
         self.calls: list[MockCallArgs] = []
         self.last_outputs: dict[str, Any] = {}
 
@@ -124,7 +129,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
             computed = {"digest": IMAGE_DIGEST, "ref": f"{tags[0]}@{IMAGE_DIGEST}"}
         outputs = {**args.inputs, **computed}
         self.last_outputs = outputs
-        return resource_id, outputs
+        return ("" if self.first_preview else resource_id), outputs
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.calls.append(args)
@@ -225,15 +230,18 @@ def deploy(
     return cloud.run(program)
 
 
-def start_cloud(*, project_number: str | None = PROJECT_NUMBER) -> Cloud:
-    """A fresh mocked engine: no root stack or registration carried over from before."""
-    mocks = RecordingMocks(project_number=project_number)
+def start_cloud(
+    *, project_number: str | None = PROJECT_NUMBER, first_preview: bool = False
+) -> Cloud:
+    """A fresh mocked engine: no root stack or registration carried over from before.
+    `first_preview` runs the program as `pulumi preview` of a stack with nothing in it."""
+    mocks = RecordingMocks(project_number=project_number, first_preview=first_preview)
     monitor = RecordingMonitor(mocks)
     runtime_settings.ROOT.set(None)
     ensure_loop: Callable[[], asyncio.AbstractEventLoop] = _ensure_event_loop
     ensure_loop().set_exception_handler(_drop_expected_errors)
     pulumi.runtime.set_mocks(
-        mocks, project="texter-webhooks", stack=STACK, preview=False, monitor=monitor
+        mocks, project="texter-webhooks", stack=STACK, preview=first_preview, monitor=monitor
     )
     return Cloud(mocks, monitor)
 

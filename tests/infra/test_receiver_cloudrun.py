@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from receiver.app import HEALTH_PATH as RECEIVER_HEALTH_PATH
+from receiver.settings import DEFAULT_PORT as RECEIVER_PORT
+from receiver.settings import Settings, load_settings
 from tests.infra.harness import (
     ACCOUNT,
     COMPONENT,
@@ -33,9 +36,23 @@ from texter_webhooks.gcp.receiver_service import ReceiverServiceError
 PUBSUB_AGENT = f"serviceAccount:service-{PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com"
 
 
-def env_of(service: Registration) -> dict[str, dict]:
+THIRTY_ONE_DAYS = f"{31 * 24 * 3600}s"
+
+
+def container_of(service: Registration) -> dict:
     (container,) = service.plain("template")["containers"]
-    return {env["name"]: env for env in container["envs"]}
+    return container
+
+
+def env_of(service: Registration) -> dict[str, dict]:
+    return {env["name"]: env for env in container_of(service)["envs"]}
+
+
+def receiver_settings_of(service: Registration) -> Settings:
+    """What the receiver makes of the container's environment (the secret, a Secret
+    Manager reference here, stood in for)."""
+    environ = {name: env.get("value", SECRET) for name, env in env_of(service).items()}
+    return load_settings(environ)
 
 
 def test_every_child_is_parented_to_the_component_and_named_once(cloud: Cloud) -> None:
@@ -231,3 +248,48 @@ def test_a_given_secret_generates_nothing(cloud: Cloud) -> None:
     deploy(cloud)
 
     assert not cloud.of_type(PASSWORD)
+
+
+@pytest.mark.parametrize("name", ["receiver-events-sub", "receiver-dead-letter-sub"])
+def test_subscriptions_keep_events_as_long_as_pubsub_allows_and_never_expire(
+    cloud: Cloud, name: str
+) -> None:
+    deploy(cloud)
+
+    subscription = cloud.one(SUBSCRIPTION, name)
+    # 31 days, Pub/Sub's maximum: a consumer outage that long loses nothing.
+    assert subscription.plain("messageRetentionDuration") == THIRTY_ONE_DAYS
+    # ttl "": never deleted; by default a subscription idle 31 days is, backlog and all.
+    assert subscription.plain("expirationPolicy") == {"ttl": ""}
+
+
+def test_body_limit_and_dedup_window_reach_the_receiver(cloud: Cloud) -> None:
+    deploy(cloud, max_body_bytes=65536, dedup_window_seconds=90.5)
+
+    settings = receiver_settings_of(cloud.one(SERVICE))
+    assert settings.max_body_bytes == 65536
+    assert settings.dedup_window_seconds == 90.5
+
+
+def test_unset_body_limit_and_dedup_window_leave_the_receiver_s_defaults(cloud: Cloud) -> None:
+    deploy(cloud)
+
+    env = env_of(cloud.one(SERVICE))
+    assert "RECEIVER_MAX_BODY_BYTES" not in env
+    assert "RECEIVER_DEDUP_WINDOW_SECONDS" not in env
+
+
+@pytest.mark.parametrize("probe", ["startupProbe", "livenessProbe"])
+def test_probes_ask_the_receiver_s_health_endpoint_on_its_port(cloud: Cloud, probe: str) -> None:
+    deploy(cloud)
+
+    container = container_of(cloud.one(SERVICE))
+    port = receiver_settings_of(cloud.one(SERVICE)).port
+    assert port == RECEIVER_PORT
+    assert container["ports"] == {"containerPort": port}
+    checks = container[probe]
+    assert checks["httpGet"] == {"path": RECEIVER_HEALTH_PATH, "port": port}
+    # Bounded: a receiver that never gets healthy (or stops being) is replaced.
+    assert checks["failureThreshold"] >= 1
+    assert checks["periodSeconds"] >= 1
+    assert 1 <= checks["timeoutSeconds"] <= checks["periodSeconds"]

@@ -4,6 +4,9 @@ With no consumer, Pub/Sub keeps the events for the retention period and then dro
 without a word. Three conditions catch that and its neighbours: the oldest undelivered
 event of the events subscription grows old, dead letters appear, the receiver answers 5xx
 (Texter then retries, and eventually gives up).
+
+The two subscription conditions each watch one subscription, a single time series; the
+5xx one adds up the service's series (one per revision and response code) first.
 """
 
 from __future__ import annotations
@@ -41,8 +44,23 @@ def policies(
         )
 
     def threshold(
-        title: str, filter_: pulumi.Input[str], value: float, aligner: str, duration: str
+        title: str,
+        filter_: pulumi.Input[str],
+        value: float,
+        aligner: str,
+        duration: str,
+        *,
+        summed_by: str | None = None,
     ) -> Condition:
+        """`summed_by` adds up every series sharing that label before the comparison."""
+        aggregation = Aggregation(alignment_period="300s", per_series_aligner=aligner)
+        if summed_by is not None:
+            aggregation = Aggregation(
+                alignment_period="300s",
+                per_series_aligner=aligner,
+                cross_series_reducer="REDUCE_SUM",
+                group_by_fields=[summed_by],
+            )
         return Condition(
             display_name=title,
             condition_threshold=Threshold(
@@ -50,7 +68,7 @@ def policies(
                 comparison="COMPARISON_GT",
                 threshold_value=value,
                 duration=duration,
-                aggregations=[Aggregation(alignment_period="300s", per_series_aligner=aligner)],
+                aggregations=[aggregation],
             ),
         )
 
@@ -98,6 +116,9 @@ def policies(
                 5,
                 "ALIGN_SUM",
                 "0s",
+                # request_count is one series per revision and response code: summed per
+                # service, 5xx spread over several of them still count together.
+                summed_by="resource.label.service_name",
             ),
         ),
     ]

@@ -2,7 +2,9 @@
 
 Cloud Run refuses a revision outside these only when it is deployed, half-way through a
 `pulumi up`; checking them here fails the preview instead, naming the setting. Source:
-Cloud Run's "Configure CPU limits" and "Configure memory limits" pages (services).
+Cloud Run's "Configure CPU limits" and "Configure memory limits" pages (services),
+https://cloud.google.com/run/docs/configuring/services/cpu and .../memory-limits.
+Memory units are Kubernetes quantities: `G` is 10^9 bytes, `Gi` 2^30.
 """
 
 from __future__ import annotations
@@ -18,8 +20,13 @@ MEMORY_MIB_BY_CPU: dict[int, tuple[int, int]] = {
     8: (4 * 1024, 32 * 1024),
 }
 MIN_CPU = 0.08
+# Below one CPU, the CPU is set in thousandths.
+FRACTIONAL_CPU_STEP = 0.001
 # Below one CPU: more than 512 MiB needs half a CPU, more than 1 GiB a whole one.
 FRACTIONAL_MEMORY_STEPS = ((0.5, 512), (1.0, 1024))
+# The second-generation environment needs at least this much memory; the first, 128 MiB.
+GEN2_MIN_MEMORY_MIB = 512
+FIRST_GENERATION = "EXECUTION_ENVIRONMENT_GEN1"
 
 _CPU = re.compile(r"([0-9]+(?:\.[0-9]+)?)(m?)")
 _MEMORY = re.compile(r"([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?")
@@ -53,6 +60,16 @@ def memory_mib(raw: str) -> float | None:
     return float(found.group(1)) * _MIB_PER_UNIT[found.group(2)]
 
 
+def execution_environment(cpu: str, memory: str) -> str | None:
+    """FIRST_GENERATION when the sizing only runs there: less than one CPU, or less memory
+    than the second generation's minimum. None leaves the choice to Cloud Run, which may
+    pick either generation for a service that names none. `cpu` and `memory` are valid."""
+    cpus, mib = cpu_count(cpu), memory_mib(memory)
+    if cpus is None or mib is None:
+        return None
+    return FIRST_GENERATION if cpus < 1 or mib < GEN2_MIN_MEMORY_MIB else None
+
+
 def problems(cpu: str, memory: str, concurrency: int) -> list[tuple[str, str]]:
     """What Cloud Run would refuse, as (setting, why) pairs: `cpu`, `memory`, `concurrency`."""
     cpus, mib = cpu_count(cpu), memory_mib(memory)
@@ -82,8 +99,9 @@ def _fractional(
     cpu: str, cpus: float, memory: str, mib: float, concurrency: int
 ) -> list[tuple[str, str]]:
     found = []
-    if round(cpus * 100, 6) != int(round(cpus * 100, 6)):
-        found.append(("cpu", f"below 1 goes in steps of 0.01, got {cpu}"))
+    steps = cpus / FRACTIONAL_CPU_STEP
+    if abs(steps - round(steps)) > 1e-6:
+        found.append(("cpu", f"below 1 goes in steps of {FRACTIONAL_CPU_STEP:g}, got {cpu}"))
     if concurrency != 1:
         found.append(
             ("concurrency", f"must be 1 when cpu is below 1 (cpu {cpu}), got {concurrency}")

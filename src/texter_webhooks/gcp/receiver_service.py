@@ -24,7 +24,7 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_random
 
-from texter_webhooks.gcp import alerts, apis, images
+from texter_webhooks.gcp import alerts, apis, images, limits
 from texter_webhooks.gcp.args import (
     DOCKERFILE_IN_CONTEXT,
     LOG_LEVELS,
@@ -44,9 +44,12 @@ HEALTH_PATH = "/healthz"
 HOOKS_PATH = "/hooks/"
 # Deliveries a consumer fails this often move to the dead-letter topic instead of looping.
 MAX_DELIVERY_ATTEMPTS = 10
-# Subscriptions keep unacknowledged events at most 7 days (Pub/Sub's limit for them);
-# topics could keep 31, but a topic's copy only helps a subscription that seeks back.
-RETENTION = "604800s"
+# Subscriptions keep unacknowledged events 31 days, the most Pub/Sub allows (default 7):
+# a consumer can be down that long and lose nothing. Backlog kept past a day is billed
+# as storage, so an idle consumer costs money, and the backlog-age alert says so early.
+SUBSCRIPTION_RETENTION = "2678400s"
+# The topic's own copy (what a subscription can seek back to, acknowledged or not).
+TOPIC_RETENTION = "604800s"
 GENERATED_SECRET_LENGTH = 40
 # Cloud Run's request log, excluded from storage: its URLs carry the secret.
 REQUEST_LOG = "run.googleapis.com/requests"
@@ -110,9 +113,9 @@ class ReceiverService(pulumi.ComponentResource):
             _require_docker(args)
         super().__init__(RESOURCE_TYPE, name, None, opts)
         self._name, self._args, self._stack = name, args, pulumi.get_stack()
-        enabled = apis.enable(name, args.project, self._apis(), self)
+        self._enabled = apis.enable(name, args.project, self._apis(), self)
         # Children wait for the APIs they use; what holds data is protected on request.
-        self._child = pulumi.ResourceOptions(parent=self, depends_on=enabled)
+        self._child = pulumi.ResourceOptions(parent=self, depends_on=self._enabled)
         self._kept = pulumi.ResourceOptions.merge(
             self._child, pulumi.ResourceOptions(protect=args.protect)
         )
@@ -122,12 +125,15 @@ class ReceiverService(pulumi.ComponentResource):
         events = self._events(account)
         image = self._image()
         service = self._service(account, secret, events, image)
-        self._hide_request_logs(service)
+        exclusion = self._hide_request_logs(service)
         if args.alert_channels:
             self._alerts(events, service)
 
+        # The exclusion's id is in the URL's inputs so that whatever takes the URL (the
+        # Texter subscriptions) waits for it: no request carrying the secret is sent
+        # before Cloud Run's request logs stop being stored.
         self.url = pulumi.Output.secret(
-            pulumi.Output.all(service.uri, secret.value).apply(
+            pulumi.Output.all(service.uri, secret.value, exclusion.id).apply(
                 lambda parts: f"{parts[0]}{HOOKS_PATH}{url_secret(parts[1])}"
             )
         )
@@ -214,7 +220,10 @@ class ReceiverService(pulumi.ComponentResource):
     def _events(self, account: gcp.serviceaccount.Account) -> _Events:
         name, project = self._name, self._args.project
         topic = gcp.pubsub.Topic(
-            f"{name}-events", project=project, message_retention_duration=RETENTION, opts=self._kept
+            f"{name}-events",
+            project=project,
+            message_retention_duration=TOPIC_RETENTION,
+            opts=self._kept,
         )
         dead_letter_topic = gcp.pubsub.Topic(
             f"{name}-dead-letter", project=project, opts=self._kept
@@ -224,7 +233,7 @@ class ReceiverService(pulumi.ComponentResource):
             topic=topic.id,
             project=project,
             ack_deadline_seconds=60,
-            message_retention_duration=RETENTION,
+            message_retention_duration=SUBSCRIPTION_RETENTION,
             # ttl "": never expire; by default an idle subscription is deleted after 31 days.
             expiration_policy=gcp.pubsub.SubscriptionExpirationPolicyArgs(ttl=""),
             retry_policy=gcp.pubsub.SubscriptionRetryPolicyArgs(
@@ -241,7 +250,7 @@ class ReceiverService(pulumi.ComponentResource):
             f"{name}-dead-letter-sub",
             topic=dead_letter_topic.id,
             project=project,
-            message_retention_duration=RETENTION,
+            message_retention_duration=SUBSCRIPTION_RETENTION,
             expiration_policy=gcp.pubsub.SubscriptionExpirationPolicyArgs(ttl=""),
             opts=self._kept,
         )
@@ -329,6 +338,8 @@ class ReceiverService(pulumi.ComponentResource):
             invoker_iam_disabled=True,
             template=gcp.cloudrunv2.ServiceTemplateArgs(
                 service_account=account.email,
+                # Fractional CPU and under 512 MiB run only in the first generation.
+                execution_environment=limits.execution_environment(args.cpu, args.memory),
                 max_instance_request_concurrency=args.concurrency,
                 timeout=f"{args.request_timeout_seconds}s",
                 scaling=gcp.cloudrunv2.ServiceTemplateScalingArgs(
@@ -401,10 +412,10 @@ class ReceiverService(pulumi.ComponentResource):
             ),
         )
 
-    def _hide_request_logs(self, service: gcp.cloudrunv2.Service) -> None:
+    def _hide_request_logs(self, service: gcp.cloudrunv2.Service) -> gcp.logging.ProjectExclusion:
         """Cloud Run's request log records `httpRequest.requestUrl`, `/hooks/<secret>`:
         anyone with Logs Viewer could read it and forge events. Excluded from storage."""
-        gcp.logging.ProjectExclusion(
+        return gcp.logging.ProjectExclusion(
             f"{self._name}-request-logs",
             name=resource_id(f"{self._name}-requests", self._stack, max_length=100),
             project=self._args.project,
@@ -437,8 +448,11 @@ class ReceiverService(pulumi.ComponentResource):
         if given is not None:
             number = pulumi.Output.from_input(given)
         else:
+            # After the APIs (Cloud Resource Manager among them): on a fresh project's
+            # first preview the lookup is unknown instead of failing on a disabled API.
             found = gcp.organizations.get_project_output(
-                project_id=project, opts=pulumi.InvokeOutputOptions(parent=self)
+                project_id=project,
+                opts=pulumi.InvokeOutputOptions(parent=self, depends_on=self._enabled),
             )
             number = found.apply(lambda result: _project_number(project, result.number))
         return number.apply(
