@@ -39,7 +39,6 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
-from pulumi.runtime import rpc
 
 from texter_webhooks.texter import content, ownership
 from texter_webhooks.texter.body import (
@@ -71,6 +70,7 @@ from texter_webhooks.texter.inputs import (
     UPDATE_INPUTS,
 )
 from texter_webhooks.texter.snapshot import ListingSnapshot
+from texter_webhooks.texter.unknowns import UNKNOWN, contains_unknown, is_known, is_unknown
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def recorded_elsewhere(pickled: Any) -> bool:
     dill pickles the class by reference, so its module and name are plain strings in
     the pickle: found without unpickling, which could fail for a module that is gone.
     """
-    if not isinstance(pickled, str) or not pickled or pickled == rpc.UNKNOWN:
+    if not isinstance(pickled, str) or not pickled or is_unknown(pickled):
         return False
     try:
         raw = base64.b64decode(pickled, validate=True)
@@ -177,7 +177,7 @@ class TexterSubscriptionProvider(ResourceProvider):
             failures.append(CheckFailure("texter", self._config_error))
         # During a preview an input may still be unknown (an Output of another resource):
         # it is checked again, known, when `up` applies it.
-        if _known(news.get("status")) and news.get("status") not in STATUSES:
+        if is_known(news.get("status")) and news.get("status") not in STATUSES:
             failures.append(CheckFailure("status", f"{name}: status must be active or inactive"))
         if news.get("on_destroy") not in ON_DESTROY:
             failures.append(
@@ -187,25 +187,26 @@ class TexterSubscriptionProvider(ResourceProvider):
         if failures:
             return CheckResult(inputs, failures)
         url = news.get("url")
+        url_unknown = is_unknown(url)
         body_inputs = {k: news.get(k) for k in BODY_KEYS if k != "url"}
-        if _contains_unknown(body_inputs):
-            inputs["body_hash"] = rpc.UNKNOWN
+        if contains_unknown(body_inputs):
+            inputs["body_hash"] = UNKNOWN
         else:
             # An unknown URL (first preview): validate the rest with a stand-in and leave
             # the hash unknown, so the change shows and nothing fails.
-            stand_in = url if _known(url) else "https://unknown.invalid/"
-            status = news["status"] if _known(news.get("status")) else "active"
+            stand_in = "https://unknown.invalid/" if url_unknown else url
+            status = news["status"] if is_known(news.get("status")) else "active"
             spec = _body_spec({**news, "url": stand_in, "status": status})
             try:
                 desired = render(spec, stack=news["stack"])
             except TemplateError as exc:
                 failures.append(CheckFailure(exc.field, f"{name}: {exc}"))
                 return CheckResult(inputs, failures)
-            inputs["body_hash"] = content.content_hash(desired) if _known(url) else rpc.UNKNOWN
+            inputs["body_hash"] = UNKNOWN if url_unknown else content.content_hash(desired)
         # The URL is usually secret, so the CLI shows it as [secret] either way: a short
         # fingerprint makes a changed URL visible in `preview --diff` without revealing it.
         inputs["url_fingerprint"] = (
-            hashlib.sha256(str(url).encode()).hexdigest()[:12] if _known(url) else rpc.UNKNOWN
+            UNKNOWN if url_unknown else hashlib.sha256(str(url).encode()).hexdigest()[:12]
         )
         return CheckResult(inputs, failures)
 
@@ -241,7 +242,8 @@ class TexterSubscriptionProvider(ResourceProvider):
     def _content_of(self, props: dict[str, Any]) -> str | None:
         """The content hash `props` render to with this code; None while an input is
         unknown (so it compares as changed), a fixed token for inputs this code refuses."""
-        if _contains_unknown({k: props.get(k) for k in BODY_KEYS}):
+        # Content is rendered as if active: the status changes in place, never the content.
+        if contains_unknown({k: props.get(k) for k in BODY_KEYS if k != "status"}):
             return None
         try:
             rendered = render(_body_spec({**props, "status": "active"}), stack=props["stack"])
@@ -383,7 +385,7 @@ class TexterSubscriptionProvider(ResourceProvider):
         """An error naming the resource. Texter may echo the request back, so the receiver
         URL (it carries the secret) is masked wherever it appears."""
         url = props.get("url")
-        if isinstance(url, str) and url and _known(url):
+        if isinstance(url, str) and url and is_known(url):
             message = message.replace(url, mask_url(url))
 
         name = props.get("resource_name", "?")
@@ -516,20 +518,8 @@ def _body_spec(props: dict[str, Any]) -> BodySpec:
     return BodySpec(**{k: props[k] for k in BODY_KEYS if props.get(k) is not None})
 
 
-def _known(value: Any) -> bool:
-    return value is not None and value != rpc.UNKNOWN
-
-
-def _contains_unknown(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(_contains_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_contains_unknown(v) for v in value)
-    return bool(value == rpc.UNKNOWN)
-
-
 def _differs(old: Any, new: Any) -> bool:
-    if not _known(new) and new is not None:
+    if contains_unknown(new):
         return True  # unknown until apply: show it as a change
     return body_hash({"v": old}) != body_hash({"v": new})
 
