@@ -181,7 +181,7 @@ def emulator(host: str, port: int, work_dir: Path) -> Iterator[RunningEmulator]:
 
 
 def _channel(host_port: str) -> Any:
-    import grpc  # type: ignore[import-untyped]
+    import grpc
 
     return grpc.insecure_channel(host_port)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pulumi
 from pulumi import automation as auto
+from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider
 
 from simulator.server import SimulatorServer
 from texter_webhooks.texter import TexterSubscription, TexterSubscriptionArgs
@@ -19,10 +20,41 @@ from texter_webhooks.texter.client import RetryPolicy, TexterClient, scenario_st
 from tooling.engine import Engine, write_project_file
 
 RECEIVER_SECRET = "rs_" + "9f8e7d6c5b4a39281706"  # appears only inside the receiver URL
+# Options of `up` that change what its preview plans.
+PREVIEW_AND_UP_OPTIONS = ("target", "replace", "target_dependents", "exclude", "parallel")
 
 
 def receiver_url(path: str = "hooks") -> str:
     return f"http://127.0.0.1:9/{path}/{RECEIVER_SECRET}"
+
+
+class StandInReceiverProvider(ResourceProvider):
+    """A receiver whose URL exists only once it is created, as a Cloud Run service's URI:
+    a preview of a new or replaced one hands the subscriptions an unknown URL."""
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        revision = props["revision"]
+        return CreateResult(
+            f"receiver-{revision}", {**props, "url": receiver_url(f"hooks-{revision}")}
+        )
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = olds.get("revision") != news.get("revision")
+        return DiffResult(
+            changes=changed, replaces=["revision"] if changed else [], delete_before_replace=False
+        )
+
+
+class StandInReceiver(Resource):
+    url: pulumi.Output[str]
+
+    def __init__(self, name: str, revision: str) -> None:
+        super().__init__(
+            StandInReceiverProvider(),
+            name,
+            {"revision": revision, "url": None},
+            pulumi.ResourceOptions(additional_secret_outputs=["url"]),
+        )
 
 
 @dataclass
@@ -32,17 +64,29 @@ class SubscriptionStack:
     token: str
     subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
     name: str = "e2e"
+    # Set: a StandInReceiver of this revision, whose URL (`hooks-<revision>`) is unknown
+    # until it exists, gives its URL to the entries with `url_from_receiver`.
+    receiver_revision: str | None = None
 
     def program(self) -> None:
         """One TexterSubscription per entry: TexterSubscriptionArgs fields, plus `after`
-        (names it depends on) and `plain_url` (pass the URL as a plain string)."""
+        (names it depends on), `plain_url` (pass the URL as a plain string) and
+        `url_from_receiver` (the stand-in receiver's URL output)."""
+        receiver = (
+            StandInReceiver("receiver", self.receiver_revision)
+            if self.receiver_revision is not None
+            else None
+        )
         made: dict[str, TexterSubscription] = {}
         for resource_name, spec in self.subscriptions.items():
             args = dict(spec)
             after = [made[name] for name in args.pop("after", [])]
             plain = args.pop("plain_url", False)
             raw_url = args.pop("url", receiver_url())
-            url = raw_url if plain else pulumi.Output.secret(raw_url)
+            url: pulumi.Input[str] = raw_url if plain else pulumi.Output.secret(raw_url)
+            if args.pop("url_from_receiver", False):
+                assert receiver is not None, "url_from_receiver needs receiver_revision"
+                url = receiver.url
             sub = TexterSubscription(
                 resource_name,
                 TexterSubscriptionArgs(url=url, **args),
@@ -68,7 +112,12 @@ class SubscriptionStack:
             }
         )
 
-    def up(self, **kwargs: Any) -> auto.UpResult:
+    def up(self, *, preview_first: bool = True, **kwargs: Any) -> auto.UpResult:
+        """`pulumi up` as the CLI runs it: a preview (check and diff with unknowns), then
+        the update. The Automation API's `up` skips that preview; `preview_first=False`
+        skips it too, for a test that counts what the update alone does."""
+        if preview_first:
+            self.preview(**{k: v for k, v in kwargs.items() if k in PREVIEW_AND_UP_OPTIONS})
         return self.stack().up(show_secrets=False, color="never", **kwargs)
 
     def urn(self, resource_name: str) -> str:
