@@ -51,6 +51,8 @@ def main() -> None:
         }
     )
     if operation == "up":
+        # `pulumi up` previews before it applies; the Automation API's up does not.
+        stack.preview(color="never")
         result = stack.up(color="never")
         print(json.dumps({k: v.value for k, v in result.outputs.items()}))
     else:
