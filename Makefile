@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv tools emulator lint unit test up down status verify contract-check bench clean
+.PHONY: help venv tools emulator lint unit test up down status verify deliveries contract-check bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ status: venv  ## show what the local stack runs
 
 verify: venv  ## live status and recent deliveries of the local stack's subscriptions
 	@$(PY) -m tooling.verify
+
+deliveries: venv  ## failed deliveries since SINCE (default 24h) of STACK=<name> (or TEXTER_BASE_URL/TEXTER_TOKEN)
+	@$(PY) -m tooling.deliveries $(if $(STACK),--stack $(STACK)) $(if $(SINCE),--since $(SINCE))
 
 contract-check: venv  ## check the Texter API routes against a real tenant (TEXTER_BASE_URL/TEXTER_TOKEN or STACK=<name>)
 	@$(PY) -m tooling.contract_check $(if $(STACK),--stack $(STACK))

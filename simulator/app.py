@@ -34,7 +34,9 @@ class Simulator:
         self.faults = FaultPlan()
         self.requests = RequestLog()
         self.api = ScenarioApi(self.store, config, tokens)
-        self.firer = EventFirer(self.store, config.fire_timeout_s)
+        self.firer = EventFirer(
+            self.store, config.fire_timeout_s, record_output=config.record_action_output
+        )
         self._latency_lock = threading.Lock()
         self._latency_ms = config.latency_ms
 

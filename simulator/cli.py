@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--fire-timeout", type=float, default=10.0, help="seconds per webhook POST (default 10)"
     )
+    parser.add_argument(
+        "--no-action-output",
+        action="store_true",
+        help="runs leave out the action steps' output (Texter records it only sometimes)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no per-request lines on stderr")
     return parser
 
@@ -85,6 +90,7 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         malformed_id_status=404 if args.malformed_id_404 else 400,
         state_path=args.state,
         fire_timeout_s=args.fire_timeout,
+        record_action_output=not args.no_action_output,
         log_requests=not args.quiet,
         plain_ok_replies=args.plain_ok_replies,
         route_paths=route_paths_from_specs(args.route) or None,

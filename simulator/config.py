@@ -65,6 +65,9 @@ class SimulatorConfig:
     state_path: Path | None = None
     # Timeout of each webhook POST made by /_sim/fire.
     fire_timeout_s: float = 10.0
+    # Runs record each action's `output` ({status}); Texter documents `output` only "when
+    # recorded", so False leaves it out, for readers that must not depend on it.
+    record_action_output: bool = True
     # authorUid recorded when a request does not name one (Texter attributes it automatically).
     default_author_uid: str = "sim-api-token-user"
     # One line per request on stderr.

@@ -1,7 +1,10 @@
 """``POST /_sim/fire``: deliver an event to every active subscription and record its run.
 
 Conditions and loaders are not evaluated: every active scenario whose request action sends
-the fired ``eventName`` delivers, which is what a receiver test wants (see README).
+the fired ``eventName`` delivers, which is what a receiver test wants (see README). The run
+still has the steps of Texter's documented Scenario Run (docs/texter-api.md §6): one per loader,
+condition, action and loop of the revision. ``conditionsResult: false`` in the fire request
+records the conditions as failed instead: a filtered run, success and no delivery.
 """
 
 from __future__ import annotations
@@ -28,18 +31,28 @@ class FireRequest:
     event_name: str
     sample: dict[str, Any] | None = None
     trigger_event: str | None = None
+    # False: the revision's conditions are recorded as failed (the event is filtered out).
+    conditions_pass: bool = True
 
 
 def parse_fire_request(body: Any) -> FireRequest:
     problems = Problems()
     obj = require_object(body)
-    check_unknown_keys(obj, ("eventName", "sample", "triggerEvent"), "", problems, lenient=False)
+    known = ("eventName", "sample", "triggerEvent", "conditionsResult")
+    check_unknown_keys(obj, known, "", problems, lenient=False)
     check_string(obj, "eventName", "", problems, required=True, non_blank=True)
     check_string(obj, "triggerEvent", "", problems, required=False, non_blank=True)
     if "sample" in obj and not isinstance(obj["sample"], dict):
         problems.add("sample", "must be a JSON object")
+    if "conditionsResult" in obj and not isinstance(obj["conditionsResult"], bool):
+        problems.add("conditionsResult", "must be a boolean")
     problems.raise_if_any()
-    return FireRequest(obj["eventName"], obj.get("sample"), obj.get("triggerEvent"))
+    return FireRequest(
+        obj["eventName"],
+        obj.get("sample"),
+        obj.get("triggerEvent"),
+        obj.get("conditionsResult", True),
+    )
 
 
 def _sends(revision: Revision, event_name: str) -> bool:
@@ -58,13 +71,68 @@ def _elapsed_ms(start: float) -> int:
     return round((time.perf_counter() - start) * 1000)
 
 
+def _items(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _loader_steps(revision: Revision, position: str) -> list[dict[str, Any]]:
+    loaders = revision.get("loaders")
+    found = _items(loaders.get(position)) if isinstance(loaders, dict) else []
+    return [
+        {
+            "type": "loader",
+            "name": str(loader.get("name", "")),
+            "position": position,
+            "index": index,
+            "executionTime": 0,
+        }
+        for index, loader in enumerate(found)
+    ]
+
+
+def _condition_steps(revision: Revision, passed: bool) -> list[dict[str, Any]]:
+    """One step per condition; when they fail, each group stops at its first (AND)."""
+    steps = []
+    groups = revision.get("conditions")
+    for group_index, group in enumerate(groups if isinstance(groups, list) else []):
+        for index, condition in enumerate(_items(group)):
+            steps.append(
+                {
+                    "type": "condition",
+                    "name": str(condition.get("name", "")),
+                    "groupIndex": group_index,
+                    "index": index,
+                    "result": passed,
+                    "executionTime": 0,
+                }
+            )
+            if not passed:
+                break
+    return steps
+
+
+def _loop_steps(revision: Revision) -> list[dict[str, Any]]:
+    # Loops are stored but not run: each is recorded with no iterations.
+    return [
+        {"type": "loop", "name": "loop", "index": index, "iterations": [], "executionTime": 0}
+        for index, _ in enumerate(_items(revision.get("loops")))
+    ]
+
+
 class EventFirer:
     def __init__(
-        self, store: ScenarioStore, timeout_s: float, post: Poster = requests.request
+        self,
+        store: ScenarioStore,
+        timeout_s: float,
+        post: Poster = requests.request,
+        *,
+        record_output: bool = True,
     ) -> None:
         self._store = store
         self._timeout_s = timeout_s
         self._post = post
+        # Texter records an action's `output` "when recorded": False leaves it out of runs.
+        self._record_output = record_output
 
     def fire(self, request: FireRequest) -> list[dict[str, Any]]:
         fired = []
@@ -79,16 +147,27 @@ class EventFirer:
         clock = time.perf_counter()
         trigger = request.trigger_event or next(iter(revision.get("triggerEvents", [])), "")
         steps: list[dict[str, Any]] = [{"type": "event", "name": trigger, "executionTime": 0}]
-        entities = entities_for(request.event_name, started, request.sample)
-        for index, action in enumerate(revision.get("actions", [])):
-            # Only request actions exist in subscriptions; other kinds are not simulated.
-            if isinstance(action, dict) and action.get("name") == "request":
-                params = action.get("params")
-                params = params if isinstance(params, dict) else {}
-                steps.append(self._deliver(index, params, entities))
+        steps += _loader_steps(revision, "beforeConditions")
+        conditions = _condition_steps(revision, request.conditions_pass)
+        steps += conditions
+        # With no conditions there is nothing to filter the event out.
+        conditions_result = request.conditions_pass or not conditions
+        statuses: list[int | None] = []
+        if conditions_result:
+            steps += _loader_steps(revision, "afterConditions")
+            entities = entities_for(request.event_name, started, request.sample)
+            for index, action in enumerate(revision.get("actions", [])):
+                # Only request actions exist in subscriptions; other kinds are not simulated.
+                if isinstance(action, dict) and action.get("name") == "request":
+                    params = action.get("params")
+                    params = params if isinstance(params, dict) else {}
+                    step, status = self._deliver(index, params, entities)
+                    steps.append(step)
+                    statuses.append(status)
+            steps += _loop_steps(revision)
         action_steps = [s for s in steps if s["type"] == "action"]
         failed = [s for s in action_steps if "error" in s]
-        reported = failed[0] if failed else action_steps[-1]
+        reported = action_steps.index(failed[0]) if failed else len(action_steps) - 1
         run = {
             "_id": new_object_id(),
             "scenarioId": scenario_id,
@@ -96,14 +175,14 @@ class EventFirer:
             "success": not failed,
             "started": started,
             "executionTime": _elapsed_ms(clock),
-            "conditionsResult": True,
+            "conditionsResult": conditions_result,
             "steps": steps,
         }
         self._store.add_run(run)
         result: dict[str, Any] = {
             "scenarioId": scenario_id,
             "runId": run["_id"],
-            "status": reported.get("output", {}).get("status"),
+            "status": statuses[reported] if statuses else None,
             "success": not failed,
         }
         if failed:
@@ -112,9 +191,11 @@ class EventFirer:
 
     def _deliver(
         self, index: int, params: dict[str, Any], entities: dict[str, Any]
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], int | None]:
+        """The action's run step, and the HTTP status the receiver answered (None: none)."""
         clock = time.perf_counter()
         step: dict[str, Any] = {"type": "action", "name": "request", "index": index}
+        status: int | None = None
         try:
             payload = render(params.get("data", {}), entities, path="params.data")
             response = self._post(
@@ -128,9 +209,11 @@ class EventFirer:
         except requests.RequestException as exc:
             step["error"] = f"request failed: {type(exc).__name__}: {exc}"
         else:
-            step["output"] = {"status": response.status_code}
-            if not 200 <= response.status_code < 300:
-                step["error"] = f"webhook answered HTTP {response.status_code}"
+            status = response.status_code
+            if self._record_output:
+                step["output"] = {"status": status}
+            if not 200 <= status < 300:
+                step["error"] = f"webhook answered HTTP {status}"
             response.close()
         step["executionTime"] = _elapsed_ms(clock)
-        return step
+        return step, status

@@ -154,9 +154,14 @@ class SimulatorServer:
         self.simulator.set_latency(ms)
 
     def fire(
-        self, event_name: str, sample: Mapping[str, Any] | None = None
+        self,
+        event_name: str,
+        sample: Mapping[str, Any] | None = None,
+        *,
+        conditions_pass: bool = True,
     ) -> list[dict[str, Any]]:
-        return self.simulator.firer.fire(FireRequest(event_name, dict(sample or {})))
+        request = FireRequest(event_name, dict(sample or {}), conditions_pass=conditions_pass)
+        return self.simulator.firer.fire(request)
 
     def seed(self, scenario: Mapping[str, Any]) -> dict[str, Any]:
         return self.simulator.store.add(normalized_seed(dict(scenario)))

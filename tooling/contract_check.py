@@ -3,9 +3,10 @@
     python -m tooling.contract_check                # TEXTER_BASE_URL and TEXTER_TOKEN
     python -m tooling.contract_check --stack dev    # texter:baseUrl / texter:token of a stack
 
-CONTRACT.md documents only import and list. The paths of activate, inactivate, delete and
-runs are the client's best reading (`ROUTES` in texter_webhooks/texter/client.py), to be
-confirmed on a live tenant: this is that confirmation.
+Texter's pages give the paths of import and list only (docs/texter-api.md §1). The paths
+of activate, inactivate, delete and runs are the client's best reading (`ROUTES` in
+texter_webhooks/texter/client.py), to be confirmed on a live tenant: this is that
+confirmation.
 
 It makes exactly one throwaway scenario, imported INACTIVE, named `(SUB) texter-webhooks
 contract check <random>` with a marker in its description, and goes through list, import,
@@ -45,7 +46,7 @@ from texter_webhooks.texter.errors import AuthError, ForbiddenError, TexterAPIEr
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ROUTE_ORDER = ("list", "import", "activate", "inactivate", "runs", "delete")
-# CONTRACT.md §1: no public page gives these routes' method and path.
+# docs/texter-api.md §1: no public page gives these routes' method and path.
 UNDOCUMENTED = ("activate", "inactivate", "delete", "runs")
 MARKER_PREFIX = "[texter-webhooks-contract-check:"
 # The scenario is active for the instant between activate and inactivate. A rare event and a
@@ -509,7 +510,7 @@ def report_lines(check: ContractCheck) -> list[str]:
             f"{result.detail}"
         )
     lines += check.cleanup_lines
-    lines.append("routes no public page documents (CONTRACT.md §1):")
+    lines.append("routes no public page documents (docs/texter-api.md §1):")
     for route in UNDOCUMENTED:
         result = check.results[route]
         if result.ok:

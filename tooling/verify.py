@@ -15,10 +15,10 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from texter_webhooks.texter.body import redact_urls
 from texter_webhooks.texter.client import TexterClient, scenario_status
 from texter_webhooks.texter.errors import NotFoundError, TexterAPIError
 from tooling.engine import Engine
+from tooling.runs import failure_status, is_failed
 
 
 @dataclass(frozen=True)
@@ -41,19 +41,9 @@ class Report:
             found.append("missing in Texter (run `pulumi refresh` then `pulumi up`)")
         elif self.live_status != self.subscription.desired_status:
             found.append(f"{self.live_status}, wanted {self.subscription.desired_status}")
-        if self.runs and not self.runs[0].get("success"):
-            found.append("latest delivery failed: " + run_error(self.runs[0]))
+        if self.runs and is_failed(self.runs[0]):
+            found.append("latest delivery failed: " + failure_status(self.runs[0]))
         return found
-
-
-def run_error(run: dict[str, Any]) -> str:
-    for step in run.get("steps", []):
-        if step.get("error"):
-            return redact_urls(str(step["error"]))
-        status = (step.get("output") or {}).get("status")
-        if step.get("type") == "action" and status:
-            return f"HTTP {status}"
-    return "unknown error"
 
 
 def subscriptions_in_state(engine: Engine, stack: str) -> list[Subscription]:
@@ -91,7 +81,7 @@ def check(client: TexterClient, subs: list[Subscription], runs: int) -> list[Rep
 def print_reports(reports: list[Report]) -> None:
     print(f"{'subscription':<28} {'scenario':<26} {'status':<9} recent deliveries")
     for report in reports:
-        marks = " ".join("ok" if run.get("success") else "FAIL" for run in report.runs)
+        marks = " ".join("FAIL" if is_failed(run) else "ok" for run in report.runs)
         sub = report.subscription
         print(f"{sub.name:<28} {sub.scenario_id:<26} {report.live_status:<9} {marks or '-'}")
         for problem in report.problems:

@@ -62,7 +62,7 @@ def route_lines(output: str) -> dict[str, str]:
 
 def summary(output: str) -> dict[str, str]:
     lines = output.splitlines()
-    start = lines.index("routes no public page documents (CONTRACT.md §1):")
+    start = lines.index("routes no public page documents (docs/texter-api.md §1):")
     found = {}
     for line in lines[start + 1 : start + 1 + len(UNDOCUMENTED)]:
         route, verdict = line.split(maxsplit=1)

@@ -70,7 +70,7 @@ def checked(provider: TexterSubscriptionProvider, props: dict[str, Any]) -> dict
 
 
 # The contract's readings the simulator offers where Texter's docs are silent or vary:
-# the provider must work under each (CONTRACT.md [ND] rows; simulator/README.md).
+# the provider must work under each (docs/texter-api.md §1, §3; simulator/README.md).
 READINGS: dict[str, dict[str, Any]] = {
     "strict": {},
     "lenient": {

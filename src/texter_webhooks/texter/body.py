@@ -22,7 +22,7 @@ from texter_webhooks.texter.inputs import STATUSES
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 MARKER_PREFIX = "[texter-webhooks:"
-# How every subscription's name starts (the catalog's templates, CONTRACT.md §4).
+# How every subscription's name starts (the catalog's templates, docs/texter-api.md §4).
 SUBSCRIPTION_PREFIX = "(SUB) "
 
 

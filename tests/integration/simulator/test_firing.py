@@ -183,3 +183,96 @@ def test_an_invalid_fire_request_is_400_naming_the_field(api):
 
     assert response.status_code == 400
     assert response.json()["error"]["message"].startswith("sample:")
+
+
+# The documented Scenario Run (docs/texter-api.md, "Scenario Run"): a step per loader,
+# condition and action, in the order they ran; `output` only when recorded.
+
+
+def test_a_run_has_a_step_per_loader_condition_and_action(api, capture):
+    # messageFailed: two condition groups of one condition each, an afterConditions loader.
+    template = load_template("messageFailed")["data"]
+    scenario_id = _import(api, "messageFailed", capture.url)
+    api.control("POST", "fire", {"eventName": "messageFailed"})
+
+    [run] = api.runs(scenario_id).json()["runs"]
+
+    assert run["conditionsResult"] is True
+    assert [step["type"] for step in run["steps"]] == [
+        "event",
+        "condition",
+        "condition",
+        "loader",
+        "action",
+    ]
+    conditions = [s for s in run["steps"] if s["type"] == "condition"]
+    assert [(s["groupIndex"], s["index"], s["result"]) for s in conditions] == [
+        (0, 0, True),
+        (1, 0, True),
+    ]
+    assert [s["name"] for s in conditions] == [g[0]["name"] for g in template["conditions"]]
+    [loader] = [s for s in run["steps"] if s["type"] == "loader"]
+    assert loader["position"] == "afterConditions"
+    assert loader["index"] == 0
+    assert loader["name"] == template["loaders"]["afterConditions"][0]["name"]
+    assert all(isinstance(step["executionTime"], int) for step in run["steps"])
+
+
+def test_a_before_conditions_loader_comes_before_the_conditions(api, capture):
+    scenario_id = _import(api, "newMessage", capture.url)
+    api.control("POST", "fire", {"eventName": "newMessage"})
+
+    [run] = api.runs(scenario_id).json()["runs"]
+
+    assert [(s["type"], s.get("position")) for s in run["steps"]] == [
+        ("event", None),
+        ("loader", "beforeConditions"),
+        ("action", None),
+    ]
+
+
+def test_conditions_that_fail_filter_the_event_out(api, capture):
+    scenario_id = _import(api, "messageFailed", capture.url)
+
+    [result] = api.control(
+        "POST", "fire", {"eventName": "messageFailed", "conditionsResult": False}
+    ).json()["fired"]
+    [run] = api.runs(scenario_id).json()["runs"]
+
+    assert capture.received == []
+    assert result["success"] is True
+    assert result["status"] is None
+    assert run["success"] is True
+    assert run["conditionsResult"] is False
+    # Each group stops at its first failing condition; no loader after them, no action.
+    assert [(s["type"], s.get("result")) for s in run["steps"]] == [
+        ("event", None),
+        ("condition", False),
+        ("condition", False),
+    ]
+
+
+def test_conditions_result_must_be_a_boolean(api):
+    response = api.control("POST", "fire", {"eventName": "chatAssigned", "conditionsResult": 0})
+
+    assert response.status_code == 400
+    assert "conditionsResult" in response.text
+
+
+def test_runs_leave_out_the_output_when_it_is_not_recorded(make_simulator, capture):
+    api = Api(make_simulator(record_action_output=False))
+    try:
+        capture.status = 503
+        scenario_id = _import(api, "chatResolved", capture.url)
+
+        [result] = api.control("POST", "fire", {"eventName": "chatResolved"}).json()["fired"]
+        [run] = api.runs(scenario_id).json()["runs"]
+    finally:
+        api.close()
+
+    assert result["status"] == 503  # the control reply still says what the receiver answered
+    action = run["steps"][-1]
+    assert action["type"] == "action"
+    assert "output" not in action
+    assert "503" in action["error"]
+    assert run["success"] is False

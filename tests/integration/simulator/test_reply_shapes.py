@@ -1,4 +1,4 @@
-"""Every reply carries the fields CONTRACT.md documents, and none it does not.
+"""Every reply carries the fields docs/texter-api.md documents, and none it does not.
 
 The key lists are the contract's, written once here: §1 (list reply), §5 (Scenario, Revision,
 drafts, metadata) and §6 (Scenario Run and its steps).
