@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 import pulumi
 
 from texter_webhooks.gcp import ReceiverServiceArgs, limits
-from texter_webhooks.gcp.args import MAX_REQUEST_TIMEOUT_SECONDS
+from texter_webhooks.gcp.args import MAX_REQUEST_TIMEOUT_SECONDS, ReceiverServiceError
+from texter_webhooks.gcp.naming import url_secret
 from texter_webhooks.texter.catalog import lookup
 from texter_webhooks.texter.errors import TemplateError
 from texter_webhooks.texter.inputs import ON_DESTROY, STATUSES
@@ -87,7 +88,7 @@ def load() -> StackConfig:
     return StackConfig(
         receiver=receiver,
         local_receiver_url=local_receiver_url,
-        receiver_secret=config.get_secret("receiverSecret"),
+        receiver_secret=_checked_secret(config.get_secret("receiverSecret")),
         subscriptions=parse_subscriptions(events, parameters),
         status=_choice(
             config, "subscriptionStatus", STATUSES, default=DEFAULTS["subscriptionStatus"]
@@ -155,6 +156,13 @@ def _refuse_a_laptop_for_a_real_texter(local_receiver_url: str) -> None:
     subscriptions would post into the void. The default `receiver: local` must not do
     that silently when a stack points at a real tenant."""
     base_url = pulumi.Config("texter").get("baseUrl")
+    if base_url and not (
+        urlsplit(base_url).scheme in ("http", "https") and urlsplit(base_url).hostname
+    ):
+        raise ConfigError(
+            f"texter:baseUrl must be an absolute http(s) URL such as "
+            f"https://<project>.texterchat.com/server/api/v2, got {base_url!r}"
+        )
     if base_url and not _is_loopback(base_url) and _is_loopback(local_receiver_url):
         raise ConfigError(
             f"{PROJECT}:receiver is `local` (the default), so every subscription would post to "
@@ -162,6 +170,20 @@ def _refuse_a_laptop_for_a_real_texter(local_receiver_url: str) -> None:
             f"`pulumi config set {PROJECT}:receiver cloudrun` (and gcp:project, gcp:region), "
             f"or set {PROJECT}:localReceiverUrl to an address Texter can reach"
         )
+
+
+def _checked_secret(secret: pulumi.Output[str] | None) -> pulumi.Output[str] | None:
+    """receiverSecret as the receiver accepts it (one secret, or `new,old`), whichever
+    receiver runs: checked before any URL carrying it is built."""
+
+    def check(value: str) -> str:
+        try:
+            url_secret(value)
+        except ReceiverServiceError as exc:
+            raise ConfigError(f"{PROJECT}:receiverSecret: {exc}") from None
+        return value
+
+    return None if secret is None else secret.apply(check)
 
 
 def _is_loopback(url: str) -> bool:

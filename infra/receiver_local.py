@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import pulumi
 
+from texter_webhooks.gcp.naming import url_secret
+
 
 @dataclass
 class LocalReceiverArgs:
@@ -25,9 +27,11 @@ class LocalReceiver(pulumi.ComponentResource):
     ) -> None:
         super().__init__("texter-webhooks:receiver:LocalReceiver", name, None, opts)
         # "new,old" while rotating: the receiver accepts both, the URL carries the first.
+        # Checked by the rule the receiver applies (a path segment of the allowed
+        # characters), so no subscription is ever sent a URL the receiver refuses.
         self.url = pulumi.Output.secret(
             pulumi.Output.from_input(args.secret).apply(
-                lambda s: f"{args.base_url}/hooks/{s.split(',')[0].strip()}"
+                lambda s: f"{args.base_url}/hooks/{url_secret(s)}"
             )
         )
         self.sink = pulumi.Output.from_input("file (see `make status`)")

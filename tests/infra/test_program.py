@@ -181,3 +181,28 @@ def test_the_example_stacks_are_valid_and_prod_is_protected(cloud: Cloud, exampl
     service = cloud.one(SERVICE)
     assert service.protect is example.startswith("Pulumi.prod")
     assert bool(cloud.of_type(ALERT)) is example.startswith("Pulumi.prod")
+
+
+@pytest.mark.parametrize("base_url", ["acme.texterchat.com/server/api/v2", "ftp://acme/x"])
+def test_a_texter_base_url_without_http_scheme_is_named_as_such(cloud: Cloud, base_url) -> None:
+    apply({"texter:baseUrl": base_url, "texter-webhooks:receiverSecret": SECRET})
+    with pytest.raises(ConfigError, match=r"^texter:baseUrl must be an absolute http\(s\) URL"):
+        program.main()
+    assert cloud.registrations == []
+
+
+@pytest.mark.parametrize("receiver", ["local", "cloudrun"])
+@pytest.mark.parametrize("secret", ["abc/../x?y=1#z", "short", "a" * 20 + ",b/c" + "d" * 20])
+def test_a_receiver_secret_the_receiver_would_refuse_fails_naming_the_key(
+    cloud: Cloud, config, receiver: str, secret: str
+) -> None:
+    apply(
+        {**config, "texter-webhooks:receiver": receiver, "texter-webhooks:receiverSecret": secret}
+    )
+    with pytest.raises(
+        Exception, match=r"texter-webhooks:receiverSecret: the receiver secret"
+    ) as e:
+        cloud.run(program.main)
+    assert secret not in str(e.value)
+    # No subscription got a URL: each waits for the checked secret.
+    assert all(r.plain("url") is None for r in cloud.of_type(DYNAMIC))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
@@ -125,7 +126,19 @@ def test_429_honours_retry_after(client: TexterClient, texter_sim: SimulatorServ
     assert made["_id"] == texter_sim.scenarios()[0]["_id"]
     times = [r["ts"] for r in api_calls(texter_sim, "import")]
     assert len(times) == 2
-    assert times[1] - times[0] >= 0.9  # waited as told, not the 10 ms backoff
+    assert times[1] - times[0] >= 900  # ms: waited as told, not the 10 ms backoff
+
+
+def test_a_retry_after_past_the_deadline_fails_at_once_saying_when(
+    texter_sim: SimulatorServer,
+) -> None:
+    client = TexterClient(texter_sim.base_url, TEXTER_TOKEN, policy=RetryPolicy(deadline=5))
+    texter_sim.add_fault("list", "429", count=1, retry_after=3600)
+    started = time.monotonic()
+    with pytest.raises(errors.RateLimitedError, match=r"retry in 3600s \(after 20\d\d-") as caught:
+        client.list_scenarios()
+    assert time.monotonic() - started < 2  # no pointless wait for a deadline it cannot meet
+    assert caught.value.status == 429
 
 
 def test_a_storm_past_the_deadline_fails_with_a_typed_error(texter_sim: SimulatorServer) -> None:

@@ -260,9 +260,14 @@ class TexterClient:
                     operation, "the answer was not JSON", status=status, detail=_excerpt(response)
                 ) from None
         if status == 429:
+            wait = _retry_after(response)
+            return_after = "" if wait is None else f"; Texter asks to retry in {wait:.0f}s"
+            if wait is not None:
+                until = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=wait)
+                return_after += f" (after {until:%Y-%m-%d %H:%M:%S} UTC)"
             raise _Retry(
-                RateLimitedError(operation, "rate limited", status=status),
-                retry_after=_retry_after(response),
+                RateLimitedError(operation, f"rate limited{return_after}", status=status),
+                retry_after=wait,
             )
         if status >= 500:
             if idempotent:
