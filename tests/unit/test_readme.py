@@ -42,3 +42,26 @@ def test_the_workflow_extracts_the_readme_s_own_cli_script(tmp_path: Path) -> No
     assert [c.split()[1] for c in commands][-5:] == ["preview", "up", "preview", "destroy", "stack"]
     assert "pulumi preview --expect-no-changes" in commands
     subprocess.run(["bash", "-n", str(out)], check=True, timeout=30)
+
+
+def test_the_retention_the_readme_states_is_the_stack_s() -> None:
+    from texter_webhooks.gcp import receiver_service
+
+    days = int(receiver_service.SUBSCRIPTION_RETENTION.removesuffix("s")) // 86400
+    text = " ".join(README.split())
+    assert f"keep unacknowledged events for {days} days, Pub/Sub's maximum" in text
+    assert f"expire silently after {days} days" in text
+
+
+def test_the_readme_says_which_sinks_the_log_exclusion_covers() -> None:
+    import inspect
+
+    from texter_webhooks.gcp import receiver_service
+
+    # A project exclusion is the `_Default` sink's (Logging API, projects.exclusions):
+    # every other sink that sees the project's logs needs the same filter.
+    assert "gcp.logging.ProjectExclusion(" in inspect.getsource(receiver_service)
+    text = " ".join(README.split())
+    assert "A project exclusion belongs to the `_Default` sink alone" in text
+    assert "any sink you add in the project" in text
+    assert "aggregated sink of a folder or the organisation" in text
