@@ -23,6 +23,7 @@ from receiver.asgi import (
     Scope,
     Send,
     discard_body,
+    host_problem,
     is_json_content_type,
     read_body,
     read_rest_of_body,
@@ -36,7 +37,7 @@ from receiver.envelope import InvalidEnvelope, MalformedBody, parse_delivery
 from receiver.events import KNOWN_EVENT_NAMES
 from receiver.request_log import RequestLog
 from receiver.settings import DEFAULT_BODY_TIMEOUT_SECONDS, Settings
-from receiver.sinks.base import Sink
+from receiver.sinks.base import Sink, UnstorableDelivery
 from receiver.sinks.factory import build_sink
 
 lifecycle_logger = logging.getLogger("receiver")
@@ -61,6 +62,7 @@ _TWO_CONTENT_TYPES = b'{"error":"more than one Content-Type header"}'
 _TOO_LARGE = b'{"error":"the body is too large"}'
 _UNAVAILABLE = b'{"error":"the delivery could not be stored; retry later"}'
 _INTERNAL_ERROR = b'{"error":"internal error"}'
+_UNSTORABLE = b'{"error":"the delivery cannot be stored"}'
 _RETRY_AFTER = ((b"retry-after", b"1"),)
 # A 200 is {"status":"accepted"|"duplicate","deliveryKey":"<64 hex digits>"}: its length is
 # known from its status, so each head is built once and shared by every response (nothing
@@ -186,6 +188,9 @@ class ReceiverApp:
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> Outcome:
         path: str = scope["path"]
         method: str = scope["method"]
+        problem = host_problem(scope, sum(1 for name, _ in scope["headers"] if name == b"host"))
+        if problem is not None:
+            return await _reject(send, 400, problem)
         if path.startswith(HOOKS_PREFIX):
             candidate = path[len(HOOKS_PREFIX) :]
             if "/" in candidate or not self._matcher.matches(candidate):
@@ -220,6 +225,7 @@ class ReceiverApp:
         if (
             length is None
             or len(headers) != len(raw_headers)
+            or b"host" not in headers
             or not _UNPLAIN_HEADERS.isdisjoint(headers)
             or not is_json_content_type(headers.get(b"content-type"))
         ):
@@ -244,6 +250,9 @@ class ReceiverApp:
 
     async def _accept_unusual(self, scope: Scope, receive: Receive, send: Send) -> Outcome:
         headers = BodyHeaders(scope["headers"])
+        problem = host_problem(scope, headers.hosts)
+        if problem is not None:
+            return await _reject(send, 400, problem)
         if headers.content_types > 1:
             return await _reply(
                 send, 400, _TWO_CONTENT_TYPES, "rejected: two Content-Types", severity=_WARNING
@@ -313,6 +322,13 @@ class ReceiverApp:
         event_name = delivery.event_name
         try:
             fresh = await self._dedup.hand_off_once(key, self._sink.store, delivery)
+        except UnstorableDelivery as error:
+            # Only this delivery: the sink and every other delivery are well.
+            await send_raw_json(send, 422, _UNSTORABLE)
+            return Outcome(422, f"hand-off refused: {error}", _WARNING, event_name, key)
+        except TimeoutError:
+            await send_raw_json(send, 503, _UNAVAILABLE, _RETRY_AFTER)
+            return Outcome(503, "not stored within the hold", _ERROR, event_name, key)
         except Exception as error:
             await send_raw_json(send, 503, _UNAVAILABLE, _RETRY_AFTER)
             return Outcome(503, f"hand-off failed: {error}", _ERROR, event_name, key)
@@ -377,8 +393,12 @@ def create_app(settings: Settings, sink: Sink | None = None) -> ReceiverApp:
         matcher=SecretMatcher(settings.secrets),
         sink=sink
         if sink is not None
-        else build_sink(settings.sink, publish_timeout_seconds=settings.publish_timeout_seconds),
-        dedup=Deduplicator(settings.dedup_window_seconds),
+        else build_sink(settings.sink, hold_seconds=settings.hold_seconds),
+        dedup=Deduplicator(
+            settings.dedup_window_seconds,
+            max_entries=settings.dedup_max_keys,
+            copy_deadline_seconds=settings.hold_seconds,
+        ),
         max_body_bytes=settings.max_body_bytes,
         request_log=RequestLog(logging.getLevelNamesMapping()[settings.log_level]),
         body_timeout_seconds=settings.body_timeout_seconds,

@@ -40,6 +40,7 @@ class BodyHeaders:
         "content_type",
         "content_types",
         "expect_continue",
+        "hosts",
         "transfer_coding",
     )
 
@@ -53,8 +54,12 @@ class BodyHeaders:
         # A transfer coding other than chunked, or None.
         self.transfer_coding: bytes | None = None
         self.expect_continue = False
+        # RFC 9112: one Host header in an HTTP/1.1 request, at most one in any.
+        self.hosts = 0
         for name, value in headers:
-            if name == b"content-type":
+            if name == b"host":
+                self.hosts += 1
+            elif name == b"content-type":
                 self.content_type = value
                 self.content_types += 1
             elif name == b"content-length":
@@ -81,6 +86,15 @@ def _coding(value: bytes, allowed: bytes) -> bytes | None:
         coding = token.strip().lower()
         if coding and coding not in (allowed, b"identity"):
             return coding
+    return None
+
+
+def host_problem(scope: Scope, hosts: int) -> str | None:
+    """Why a request with `hosts` Host headers must get a 400 (RFC 9112 3.2), or None."""
+    if hosts > 1:
+        return "more than one Host header"
+    if hosts == 0 and scope.get("http_version", "1.1") == "1.1":
+        return "no Host header"
     return None
 
 

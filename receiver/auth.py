@@ -15,7 +15,11 @@ class SecretMatcher:
         if not secrets:
             raise ValueError("at least one secret is required")
         self._secrets = tuple(secrets)
-        self._secret_texts = tuple(secret.decode("ascii") for secret in secrets)
+        # Longest first: while rotating, one secret may hold the other, and replacing the
+        # shorter first would leave the rest of the longer one in the log.
+        self._secret_texts = tuple(
+            sorted((secret.decode("ascii") for secret in secrets), key=len, reverse=True)
+        )
 
     def matches(self, candidate: str) -> bool:
         # surrogatepass: a percent-decoded path may hold any code point, and must not raise.

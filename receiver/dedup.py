@@ -2,7 +2,9 @@
 
 Only hand-offs that succeeded are remembered: a delivery whose hand-off failed must be stored
 when Texter retries it. A copy arriving while the first is still being handed off waits for
-that outcome instead of racing it to the sink.
+that outcome instead of racing it to the sink, within its own deadline (the hold): should the
+first fail, the copy hands itself off with what is left of its own time, never a fresh hold,
+so the k-th copy is not answered after k holds.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVarTuple
 
-# Bounds the memory a burst can take; at ~200 bytes an entry this is ~20 MB.
-DEFAULT_MAX_ENTRIES = 100_000
+from receiver.settings import DEFAULT_DEDUP_MAX_KEYS, DEFAULT_HOLD_SECONDS
+
+# Bounds the memory a burst can take (RECEIVER_DEDUP_MAX_KEYS; ~175 bytes a key).
+DEFAULT_MAX_ENTRIES = DEFAULT_DEDUP_MAX_KEYS
 
 Args = TypeVarTuple("Args")
 
@@ -36,8 +40,10 @@ class Deduplicator:
         *,
         max_entries: int = DEFAULT_MAX_ENTRIES,
         clock: Callable[[], float] = time.monotonic,
+        copy_deadline_seconds: float = DEFAULT_HOLD_SECONDS,
     ) -> None:
         self._window = window_seconds
+        self._copy_deadline = copy_deadline_seconds
         self._generation_size = max(1, max_entries // 2)
         self._clock = clock
         self._recent: dict[str, float] = {}
@@ -57,10 +63,15 @@ class Deduplicator:
         """
         in_flight = self._in_flight
         # The common case, a key never seen, goes straight on; any other waits or is refused.
-        if (
-            key in self._recent or key in self._older or key in in_flight
-        ) and not await self._wait_for_copy(key):
-            return False
+        if key in self._recent or key in self._older or key in in_flight:
+            return await self._hand_off_copy(key, hand_off, *args)
+        await self._hand_off(key, hand_off, *args)
+        return True
+
+    async def _hand_off(
+        self, key: str, hand_off: Callable[[*Args], Awaitable[None]], *args: *Args
+    ) -> None:
+        in_flight = self._in_flight
         in_flight[key] = None
         stored = False
         try:
@@ -74,7 +85,18 @@ class Deduplicator:
                 for outcome in waiters:
                     if not outcome.done():
                         outcome.set_result(stored)
-        return True
+
+    async def _hand_off_copy(
+        self, key: str, hand_off: Callable[[*Args], Awaitable[None]], *args: *Args
+    ) -> bool:
+        """A key seen before: within the copy's own deadline, waits for the copy in flight,
+        and hands off if that one failed (or the key has expired). Raises TimeoutError past
+        the deadline. Rare, so the timer it costs is paid only here."""
+        async with asyncio.timeout(self._copy_deadline):
+            if not await self._wait_for_copy(key):
+                return False
+            await self._hand_off(key, hand_off, *args)
+            return True
 
     async def _wait_for_copy(self, key: str) -> bool:
         """For a key seen before: False if it is a duplicate, True if it is to be handed off

@@ -5,25 +5,23 @@ the body as received. Parsing and re-serialising would store a parser's reading 
 123456789012345678901234567890 as 1.2345678901234568e+29, 0.10000000000000000001 as 0.1, and
 two deliveries differing only past a double's precision would share one key.
 
-The check is msgspec decoding the body against the envelope's shape, with eventData decoded
-into a struct with no fields: every byte is checked as JSON (syntax, escapes, surrogate
-pairs, no NaN/Infinity, no BOM, no trailing data) but no Python object is built for what
-eventData holds. Building them (orjson.loads) was the largest single cost of an accepted
-request: ~9 us of CPU in the server, for objects that were thrown away (bench/receiver).
-UTF-8 is checked by decoding the bytes, as msgspec does not look inside the strings it skips.
+One judge: msgspec decoding the body against the envelope's shape, with eventData decoded
+into a struct with no fields. Every byte is checked as RFC 8259 JSON (syntax, escapes and
+surrogate pairs, no NaN/Infinity, no BOM, no trailing data, nesting bounded) but no Python
+object is built for what eventData holds; building them (orjson.loads) was the largest single
+cost of an accepted request: ~9 us of CPU in the server (bench/receiver). UTF-8 is checked by
+decoding the bytes, as msgspec does not look inside the strings it skips. What it skips is
+checked as JSON and never converted, so a number is valid at any length or exponent
+(RFC 8259 leaves its range to the reader) and is kept byte for byte like any other.
 
-What the check does not judge is a number's size: a number is valid JSON at any length or
-exponent (RFC 8259 leaves its range to the reader), and the receiver keeps it byte for byte
-like any other.
-
-Only a body the fast check refuses is decoded whole: to say what is wrong with it, or, should
-the two ever disagree, to accept it after all.
+A body this check refuses is refused: it is never handed to a second, looser parser. It is
+only looked at again to say what is wrong with it (400 for JSON that is not valid, 422 for
+valid JSON that is not the envelope), by msgspec again, and that look can only refuse.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Annotated
 
 import msgspec
@@ -52,9 +50,19 @@ class _Envelope(msgspec.Struct):
     eventData: _AnyObject
 
 
+class _Members(msgspec.Struct):
+    """The envelope's members as their JSON text (checked as JSON, never converted)."""
+
+    # An empty text for a member that is missing.
+    eventName: msgspec.Raw = msgspec.Raw(b"")
+    eventData: msgspec.Raw = msgspec.Raw(b"")
+
+
 _decode_envelope = msgspec.json.Decoder(_Envelope).decode
-_decode_any = msgspec.json.Decoder().decode
-_NOT_CHECKED = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
+_decode_members = msgspec.json.Decoder(_Members).decode
+_decode_str = msgspec.json.Decoder(str).decode
+_decode_raw = msgspec.json.Decoder(msgspec.Raw).decode
+_REFUSED = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 
 
 def parse_delivery(body: bytes, received_at: str) -> Delivery:
@@ -62,52 +70,78 @@ def parse_delivery(body: bytes, received_at: str) -> Delivery:
     try:
         body.decode()
         event_name = _decode_envelope(body).eventName
-    except _NOT_CHECKED:
-        # The whole decode is the authority; the fast check only spares it the common case.
-        event_name = _checked_event_name(body)
+    except _REFUSED:
+        raise _why_refused(body) from None
     return Delivery(_sha256(body).hexdigest(), event_name, body, received_at)
 
 
-def _checked_event_name(body: bytes) -> str:
-    """The event name of a body the fast check refused, or the error that says why not."""
+def _why_refused(body: bytes) -> MalformedBody | InvalidEnvelope:
+    """What is wrong with a body the check refused. Never says nothing is: it refused."""
     try:
         body.decode()
     except UnicodeDecodeError as error:
-        raise MalformedBody(
-            f"the body is not valid JSON: it is not UTF-8 (byte {error.start})"
-        ) from None
+        return MalformedBody(f"the body is not valid JSON: it is not UTF-8 (byte {error.start})")
     try:
-        document = _decode_any(body)
+        members = _decode_members(body)
     except RecursionError:
-        raise MalformedBody("the body is not valid JSON: nesting exceeds the depth limit") from None
+        return MalformedBody("the body is not valid JSON: nesting exceeds the depth limit")
     except msgspec.ValidationError:
-        # Valid JSON holding a number out of a double's range, which msgspec will not make
-        # a float of; the json module reads it as infinity.
-        document = json.loads(body)
+        # The text is not an object: what it is, once it is known to be JSON at all.
+        return _malformed_or(
+            body, InvalidEnvelope(f"the body must be a JSON object, not {_kind(body)}")
+        )
     except msgspec.DecodeError as error:
-        raise MalformedBody(f"the body is not valid JSON: {error}") from None
-    if type(document) is not dict:
-        raise InvalidEnvelope(f"the body must be a JSON object, not {_kind(document)}")
-    event_name = document.get("eventName")
-    if type(event_name) is not str:
-        raise InvalidEnvelope(f"eventName must be a string, not {_kind(event_name)}")
-    if not event_name or len(event_name) > MAX_EVENT_NAME_CHARS:
-        raise InvalidEnvelope(f"eventName must be 1 to {MAX_EVENT_NAME_CHARS} characters")
-    event_data = document.get("eventData")
-    if type(event_data) is not dict:
-        raise InvalidEnvelope(f"eventData must be an object, not {_kind(event_data)}")
-    return event_name
+        return MalformedBody(f"the body is not valid JSON: {error}")
+    problem = _member_problem(members)
+    if problem is None:
+        # msgspec refused the envelope but can say nothing more: refuse it all the same.
+        problem = "eventName or eventData is not what the envelope holds"
+    return InvalidEnvelope(problem)
 
 
-def _kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
+def _malformed_or(body: bytes, otherwise: InvalidEnvelope) -> MalformedBody | InvalidEnvelope:
+    """MalformedBody if the text is not valid JSON as a whole, else `otherwise`.
+
+    A shape error stops msgspec where it is found, before the rest of the text is read.
+    """
+    try:
+        _decode_raw(body)
+    except RecursionError:
+        return MalformedBody("the body is not valid JSON: nesting exceeds the depth limit")
+    except msgspec.DecodeError as error:
+        return MalformedBody(f"the body is not valid JSON: {error}")
+    return otherwise
+
+
+def _member_problem(members: _Members) -> str | None:
+    name = bytes(members.eventName)
+    kind = _kind(name)
+    if kind != "a string":
+        return f"eventName must be a string, not {kind}"
+    try:
+        text = _decode_str(name)
+    except msgspec.DecodeError:
+        return None
+    if not text or len(text) > MAX_EVENT_NAME_CHARS:
+        return f"eventName must be 1 to {MAX_EVENT_NAME_CHARS} characters"
+    kind = _kind(bytes(members.eventData))
+    if kind != "an object":
+        return f"eventData must be an object, not {kind}"
+    return None
+
+
+def _kind(text: bytes) -> str:
+    """What a JSON value is, from its first byte (the text has been checked as JSON; an
+    empty one is a member that is missing)."""
+    first = text.lstrip(b" \t\r\n")[:1]
+    if first == b"{":
+        return "an object"
+    if first == b"[":
         return "an array"
-    return "an object"
+    if first == b'"':
+        return "a string"
+    if first in (b"t", b"f"):
+        return "a boolean"
+    if first in (b"n", b""):
+        return "null"
+    return "a number"

@@ -13,11 +13,20 @@ DEFAULT_PORT = 8080
 DEFAULT_HOST = "0.0.0.0"  # noqa: S104
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_DEDUP_WINDOW_SECONDS = 600.0
+# Keys the deduplication window holds at most (~175 bytes each: 17.5 MB). The whole window
+# holds up to this many deliveries per window (167 a second at the defaults); past that the
+# oldest keys go first, and a copy arriving later than that is stored again.
+DEFAULT_DEDUP_MAX_KEYS = 100_000
 DEFAULT_LOG_LEVEL = "INFO"
 # Cloud Run sends SIGKILL 10 s after SIGTERM: leave room for the sink to close.
 DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 8
-# Answer 503 well before a sender would give up on us, so its retry is what happens next.
-DEFAULT_PUBLISH_TIMEOUT_SECONDS = 10.0
+# How long a delivery is held while its sink cannot take it (Pub/Sub is retried meanwhile)
+# before it is answered 503. Texter documents no retry, so a 503 may be a lost event: hold for
+# as long as the sender will wait. Texter's request timeout is not documented; 25 s stays
+# below the 30 s common to HTTP clients and below the Cloud Run service's request timeout
+# (30 s by default in this project, `requestTimeoutSeconds`), past which Cloud Run answers
+# for the receiver.
+DEFAULT_HOLD_SECONDS = 25.0
 # Limits on reading a request, for when no front end enforces them (see the README): a
 # request head must arrive within this long of the connection opening (or of its first byte on
 # a reused connection), and its body within this long of the head.
@@ -75,9 +84,10 @@ class Settings:
     port: int = DEFAULT_PORT
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     dedup_window_seconds: float = DEFAULT_DEDUP_WINDOW_SECONDS
+    dedup_max_keys: int = DEFAULT_DEDUP_MAX_KEYS
     log_level: str = DEFAULT_LOG_LEVEL
     shutdown_timeout_seconds: int = DEFAULT_SHUTDOWN_TIMEOUT_SECONDS
-    publish_timeout_seconds: float = DEFAULT_PUBLISH_TIMEOUT_SECONDS
+    hold_seconds: float = DEFAULT_HOLD_SECONDS
     header_timeout_seconds: float = DEFAULT_HEADER_TIMEOUT_SECONDS
     body_timeout_seconds: float = DEFAULT_BODY_TIMEOUT_SECONDS
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
@@ -95,6 +105,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         dedup_window_seconds=_seconds(
             environ, "RECEIVER_DEDUP_WINDOW_SECONDS", DEFAULT_DEDUP_WINDOW_SECONDS
         ),
+        dedup_max_keys=_int(environ, "RECEIVER_DEDUP_MAX_KEYS", DEFAULT_DEDUP_MAX_KEYS, minimum=2),
         log_level=_log_level(environ),
         shutdown_timeout_seconds=_int(
             environ,
@@ -102,11 +113,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             DEFAULT_SHUTDOWN_TIMEOUT_SECONDS,
             minimum=1,
         ),
-        publish_timeout_seconds=_seconds(
-            environ,
-            "RECEIVER_PUBLISH_TIMEOUT_SECONDS",
-            DEFAULT_PUBLISH_TIMEOUT_SECONDS,
-            positive=True,
+        hold_seconds=_seconds(
+            environ, "RECEIVER_HOLD_SECONDS", DEFAULT_HOLD_SECONDS, positive=True
         ),
         header_timeout_seconds=_seconds(
             environ,

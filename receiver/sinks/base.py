@@ -11,6 +11,15 @@ class SinkUnavailable(Exception):
     """The delivery was not stored; Texter must retry it."""
 
 
+class UnstorableDelivery(Exception):
+    """This delivery, and only it, cannot be stored (what it carries is refused): the sink is
+    well, its other deliveries are stored, and a retry of the same bytes fares no better.
+
+    Not expected of a body the receiver validated; a guard, so that one delivery can never
+    fail its neighbours or the sink's health.
+    """
+
+
 class Sink(Protocol):
     async def start(self) -> None:
         """Called once on the server's event loop before the first request."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import assert_never
 
 from receiver.settings import (
-    DEFAULT_PUBLISH_TIMEOUT_SECONDS,
+    DEFAULT_HOLD_SECONDS,
     FileSinkSpec,
     NullSinkSpec,
     PubSubSinkSpec,
@@ -16,9 +16,7 @@ from receiver.sinks.file import FileSink
 from receiver.sinks.null import NullSink
 
 
-def build_sink(
-    spec: SinkSpec, *, publish_timeout_seconds: float = DEFAULT_PUBLISH_TIMEOUT_SECONDS
-) -> Sink:
+def build_sink(spec: SinkSpec, *, hold_seconds: float = DEFAULT_HOLD_SECONDS) -> Sink:
     """Raises OSError (file) or google.auth's errors (Pub/Sub) when the sink cannot be set up."""
     match spec:
         case FileSinkSpec(path=path):
@@ -26,7 +24,7 @@ def build_sink(
         case PubSubSinkSpec(topic=topic):
             from receiver.sinks.pubsub import create_pubsub_sink
 
-            return create_pubsub_sink(topic, timeout_seconds=publish_timeout_seconds)
+            return create_pubsub_sink(topic, hold_seconds=hold_seconds)
         case NullSinkSpec():
             return NullSink()
         case _:

@@ -35,7 +35,7 @@ from queue import SimpleQueue
 from typing import Any
 
 from receiver.delivery import Delivery, record_lines
-from receiver.sinks.base import SinkUnavailable
+from receiver.sinks.base import SinkUnavailable, UnstorableDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -149,14 +149,14 @@ class FileSink:
         CPU of encoding each line on its own.
         """
         batch, self._pending = self._pending, []
-        self._committing = batch
         self._handed_over_at = loop.time()
         try:
             data = record_lines([delivery for delivery, _ in batch])
-        except Exception as error:
-            # Not expected of a validated body; if it happens, the batch fails like a write.
-            self._committed(error)
-            return
+        except Exception:
+            # Not expected of a validated body. If it happens, the deliveries that cannot be
+            # encoded are refused alone, and the rest of the batch is written.
+            batch, data = _encodable(batch)
+        self._committing = batch
         self._worker.submit(loop, partial(self._append, data), self._committed)
 
     def _committed(self, error: BaseException | None) -> None:
@@ -181,6 +181,8 @@ class FileSink:
 
     def _append(self, data: bytes) -> None:
         """Runs on the sink's thread."""
+        if not data:
+            return
         if self._needs_repair:
             self._repair()
         try:
@@ -222,6 +224,24 @@ class FileSink:
             os.close(old)
         except OSError as error:
             logger.warning("file sink: closing the old descriptor failed: %s", error)
+
+
+def _encodable(
+    batch: list[tuple[Delivery, asyncio.Future[None]]],
+) -> tuple[list[tuple[Delivery, asyncio.Future[None]]], bytes]:
+    """The deliveries of `batch` that encode, with their lines; the others are refused."""
+    kept = []
+    lines = []
+    for delivery, committed in batch:
+        try:
+            lines.append(record_lines([delivery]))
+        except Exception as error:
+            logger.warning("file sink: delivery %s cannot be stored: %s", delivery.key, error)
+            if not committed.done():
+                committed.set_exception(UnstorableDelivery(f"cannot be stored: {error}"))
+            continue
+        kept.append((delivery, committed))
+    return kept, b"".join(lines)
 
 
 class _Worker:

@@ -7,6 +7,17 @@ deliveryKey (hex sha256 of that body) and receivedAt. The client batches message
 After a failed or timed-out publish the sink is failing until a publish succeeds, and
 /healthz says so: a client that is wedged (or an instance cut off from Pub/Sub) is replaced by
 the platform instead of answering 503 for ever.
+
+Hold, don't drop: Texter documents no retry, so a 503 may be a lost event. A publish is
+retried by the client (at most a second apart) for as long as the delivery is held
+(RECEIVER_HOLD_SECONDS), and only then answered 503.
+
+Bounded during a stall: the client commits each batch on a thread of its own that lives as
+long as the batch's retries, so a stall at N deliveries a second would hold N x hold threads
+(measured: 11 to 522 in a 10 s stall). At most MAX_PUBLISHES_IN_FLIGHT messages are handed to
+the client at once; a delivery past that waits for a slot, within its own hold. (The client's
+own flow control either blocks the calling thread, here the event loop, or refuses the
+message at once; neither holds it.)
 """
 
 from __future__ import annotations
@@ -17,10 +28,21 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from receiver.delivery import Delivery
-from receiver.sinks.base import SinkUnavailable
+from receiver.settings import DEFAULT_HOLD_SECONDS
+from receiver.sinks.base import SinkUnavailable, UnstorableDelivery
 
-# Answer 503 well before a sender would give up on us, so its retry is what happens next.
-DEFAULT_PUBLISH_TIMEOUT_SECONDS = 10.0
+# Messages handed to the client and not yet confirmed, at most: bounds its threads (one per
+# batch at most) and memory (this many bodies) during a stall. Cloud Run sends at most its
+# concurrency setting (80 by default) requests to an instance at once.
+MAX_PUBLISHES_IN_FLIGHT = 100
+# One publish attempt's deadline: an attempt stuck on a dead connection is abandoned and
+# retried within the hold rather than waited on for all of it.
+ATTEMPT_TIMEOUT_SECONDS = 5.0
+
+
+# What PublisherClient.publish raises for a message it will not take (an attribute or data of
+# the wrong type or encoding, a message too large): a fault of that message alone.
+_REFUSED_BY_THE_CLIENT = (TypeError, ValueError)
 
 
 class Publisher(Protocol):
@@ -37,12 +59,14 @@ class PubSubSink:
         topic: str,
         publisher: Publisher,
         *,
-        timeout_seconds: float = DEFAULT_PUBLISH_TIMEOUT_SECONDS,
+        hold_seconds: float = DEFAULT_HOLD_SECONDS,
+        max_in_flight: int = MAX_PUBLISHES_IN_FLIGHT,
         on_close: Callable[[], None] | None = None,
     ) -> None:
         self._topic = topic
         self._publisher = publisher
-        self._timeout = timeout_seconds
+        self._hold = hold_seconds
+        self._slots = asyncio.Semaphore(max_in_flight)
         self._on_close = on_close
         # Why the last publish failed; None once one has succeeded since.
         self._failure: str | None = None
@@ -52,19 +76,33 @@ class PubSubSink:
 
     async def store(self, delivery: Delivery) -> None:
         try:
-            future = self._publisher.publish(self._topic, delivery.body, **delivery.attributes())
-            # The future's result is read in its done-callback, on the publisher's thread;
-            # nothing blocks the event loop, and no thread is held per request in flight.
-            await asyncio.wait_for(asyncio.wrap_future(future), self._timeout)
+            async with asyncio.timeout(self._hold):
+                async with self._slots:
+                    await self._publish(delivery)
         except TimeoutError:
-            # The message may still be published; Texter's retry then gives a copy under the
-            # same deliveryKey attribute, which subscribers can drop.
-            self._failure = f"publish to {self._topic} timed out after {self._timeout:g} s"
+            # The message may still be published; a retry then gives a copy under the same
+            # deliveryKey attribute, which subscribers can drop.
+            self._failure = f"publish to {self._topic} not confirmed within {self._hold:g} s"
             raise SinkUnavailable(self._failure) from None
+        self._failure = None
+
+    async def _publish(self, delivery: Delivery) -> None:
+        try:
+            future = self._publisher.publish(self._topic, delivery.body, **delivery.attributes())
+        except _REFUSED_BY_THE_CLIENT as error:
+            # The client refused this message before sending anything (what it carries): the
+            # sink is as well as it was, and so are the other deliveries.
+            raise UnstorableDelivery(f"the Pub/Sub client refused it: {error}") from None
         except Exception as error:
             self._failure = f"publish to {self._topic} failed: {error}"
             raise SinkUnavailable(self._failure) from error
-        self._failure = None
+        try:
+            # The future's result is read in its done-callback, on the publisher's thread;
+            # nothing blocks the event loop, and no thread is held per request in flight.
+            await asyncio.wrap_future(future)
+        except Exception as error:
+            self._failure = f"publish to {self._topic} failed: {error}"
+            raise SinkUnavailable(self._failure) from error
 
     async def check(self) -> str | None:
         # No probe: publishing one would put a message in the topic, and reading the topic
@@ -77,9 +115,7 @@ class PubSubSink:
             await asyncio.to_thread(self._on_close)
 
 
-def create_pubsub_sink(
-    topic: str, *, timeout_seconds: float = DEFAULT_PUBLISH_TIMEOUT_SECONDS
-) -> PubSubSink:
+def create_pubsub_sink(topic: str, *, hold_seconds: float = DEFAULT_HOLD_SECONDS) -> PubSubSink:
     # Imported here: google-cloud-pubsub takes most of a second to import, which every
     # other sink's cold start would otherwise pay.
     from google.api_core import exceptions, retry
@@ -87,7 +123,8 @@ def create_pubsub_sink(
 
     # The library's default retries a publish for 10 minutes with back-off growing 4x up to
     # 60 s: long after the sender was told 503, and slow to notice Pub/Sub is back. These
-    # give up when the sender is answered, and retry at most a second apart.
+    # give up when the sender is answered, and retry at most a second apart, each attempt
+    # abandoned after ATTEMPT_TIMEOUT_SECONDS.
     options: Any = pubsub_v1.types.PublisherOptions(
         retry=retry.Retry(
             initial=0.05,
@@ -102,9 +139,9 @@ def create_pubsub_sink(
                 exceptions.ServiceUnavailable,
                 exceptions.Unknown,
             ),
-            timeout=timeout_seconds,
+            timeout=hold_seconds,
         ),
-        timeout=timeout_seconds,
+        timeout=min(hold_seconds, ATTEMPT_TIMEOUT_SECONDS),
     )
     client = pubsub_v1.PublisherClient(publisher_options=options)
-    return PubSubSink(topic, client, timeout_seconds=timeout_seconds, on_close=client.stop)
+    return PubSubSink(topic, client, hold_seconds=hold_seconds, on_close=client.stop)

@@ -26,8 +26,8 @@ from tooling.pubsub_emulator import (
 )
 
 PROJECT = "test-project"
-# Short, so an outage costs a test seconds; the default is 10.
-PUBLISH_TIMEOUT_SECONDS = 2.0
+# Short, so an outage costs a test seconds; the default is 25.
+HOLD_SECONDS = 2.0
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +87,7 @@ def start_pubsub_receiver(tmp_path: Path) -> Iterator[PubSubReceiverStarter]:
             env={
                 "RECEIVER_SINK": f"pubsub:{topic.topic}",
                 "PUBSUB_EMULATOR_HOST": emulator_host,
-                "RECEIVER_PUBLISH_TIMEOUT_SECONDS": str(PUBLISH_TIMEOUT_SECONDS),
+                "RECEIVER_HOLD_SECONDS": str(HOLD_SECONDS),
                 **env,
             },
         )

@@ -132,3 +132,20 @@ def test_every_package_the_receiver_imports_is_in_the_image() -> None:
                     continue
                 provided_by = {d.lower() for d in distributions.get(top, [])}
                 assert provided_by & pins, f"{source.name} imports {module}, not in the image"
+
+
+def test_the_image_installs_every_pin_from_the_hashed_lock_file() -> None:
+    dockerfile = (RECEIVER_DIR / "Dockerfile").read_text()
+    assert "--require-hashes" in dockerfile
+    assert "-r /app/requirements.lock" in dockerfile
+    locked: dict[str, str] = {}
+    text = (RECEIVER_DIR / "requirements.lock").read_text().replace("\\\n", " ")
+    for line in text.splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            pin, *hashes = line.split()
+            name, _, version = pin.partition("==")
+            assert hashes, pin
+            assert all(re.fullmatch(r"--hash=sha256:[0-9a-f]{64}", h) for h in hashes), pin
+            locked[canonicalize_name(name)] = version
+    assert locked == requirements()

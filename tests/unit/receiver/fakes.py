@@ -91,9 +91,13 @@ class RawRequest:
     chunks: Iterable[bytes] = (b"",)
     # Set to make the client go away after the chunks instead of finishing the body.
     disconnect: bool = False
+    # The Host header sent before `headers` (every HTTP/1.1 request has one); None for none.
+    host: bytes | None = b"receiver"
 
 
-async def call_asgi(app: ASGIApp, request: RawRequest) -> tuple[Response | None, int]:
+async def call_asgi(
+    app: ASGIApp, request: RawRequest, http_version: str = "1.1"
+) -> tuple[Response | None, int]:
     """Drives one request through `app`; returns its response and how many chunks it read."""
     pending: list[Message] = [
         {"type": "http.request", "body": chunk, "more_body": True} for chunk in request.chunks
@@ -126,13 +130,14 @@ async def call_asgi(app: ASGIApp, request: RawRequest) -> tuple[Response | None,
     scope: dict[str, Any] = {
         "type": "http",
         "asgi": {"version": "3.0"},
-        "http_version": "1.1",
+        "http_version": http_version,
         "method": request.method,
         "scheme": "http",
         "path": request.path,
         "raw_path": request.path.encode("utf-8", "surrogatepass"),
         "query_string": b"",
-        "headers": request.headers,
+        "headers": ([(b"host", request.host)] if request.host is not None else [])
+        + request.headers,
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8080),
     }

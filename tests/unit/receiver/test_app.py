@@ -331,7 +331,7 @@ async def test_draining_stops_at_the_body_timeout_and_closes(app: ReceiverApp) -
         "type": "http",
         "method": "POST",
         "path": HOOK,
-        "headers": [(b"content-type", b"application/json")],
+        "headers": [(b"host", b"receiver"), (b"content-type", b"application/json")],
     }
     # The app's own bound (2 s in these tests), not the server's, ends the wait.
     await asyncio.wait_for(app(scope, receive, send), timeout=10)
@@ -662,3 +662,51 @@ async def test_each_acknowledgement_declares_its_own_length(app: ReceiverApp) ->
     assert [json.loads(r.body)["status"] for r in responses] == ["accepted", "duplicate"]
     for response in responses:
         assert int(response.headers[b"content-length"]) == len(response.body)
+
+
+_ASSIGNED_BODY = json.dumps(ASSIGNED).encode()
+
+
+@pytest.mark.parametrize(
+    ("host", "headers", "problem"),
+    [
+        (None, [], "no Host header"),
+        (b"receiver", [(b"host", b"other")], "more than one Host header"),
+    ],
+)
+@pytest.mark.parametrize("path", ["hook", "/healthz"])
+async def test_a_request_without_one_host_is_400(
+    app: ReceiverApp,
+    sink: RecordingSink,
+    host: bytes | None,
+    headers: list[tuple[bytes, bytes]],
+    problem: str,
+    path: str,
+) -> None:
+    # Issue 22: answered 200; RFC 9112 3.2 says 400.
+    request = RawRequest(
+        method="POST" if path == "hook" else "GET",
+        path=f"/hooks/{SECRET}" if path == "hook" else path,
+        headers=[
+            (b"content-type", b"application/json"),
+            (b"content-length", b"%d" % len(_ASSIGNED_BODY)),
+            *headers,
+        ],
+        chunks=[_ASSIGNED_BODY],
+        host=host,
+    )
+
+    response, _ = await call_asgi(app, request)
+
+    assert response is not None
+    assert (response.status, json.loads(response.body)) == (400, {"error": problem})
+    assert sink.attempts == 0
+
+
+async def test_an_http_1_0_request_may_leave_host_out(app: ReceiverApp) -> None:
+    request = RawRequest(method="GET", path="/healthz", host=None)
+
+    response, _ = await call_asgi(app, request, http_version="1.0")
+
+    assert response is not None
+    assert response.status == 200

@@ -51,3 +51,17 @@ def test_logged_paths_never_hold_a_secret(matcher: SecretMatcher, path: str, log
 
 def test_long_logged_paths_are_cut(matcher: SecretMatcher) -> None:
     assert len(matcher.redact_path("/" + "x" * 10_000)) < 300
+
+
+@pytest.mark.parametrize("order", ["new,old", "old,new"])
+def test_a_secret_holding_the_other_is_redacted_whole(order: str) -> None:
+    # Issue 22: with NEW,OLD where OLD contains NEW, NEW was replaced first and the log
+    # showed the rest of OLD.
+    new = "shared-part-0123456789"
+    old = new + "-and-the-old-tail"
+    secrets = [new, old] if order == "new,old" else [old, new]
+    matcher = SecretMatcher([secret.encode() for secret in secrets])
+
+    logged = matcher.redact_path(f"/mistyped/{old}")
+
+    assert logged == "/mistyped/<redacted>"

@@ -67,6 +67,24 @@ BODIES: dict[str, bytes] = {
     "just over the limit": b'{"eventName":"x","eventData":{"a":"' + b"y" * MAX_BODY_BYTES + b'"}}',
     "control characters": b'{"eventName":"x\x01\x02","eventData":{}}',
     "escaped control characters": b'{"eventName":"x\\u0000\\n","eventData":{}}',
+    # Issue 22: a number past a double's range sent these to a looser second parser, which
+    # stored NaN, Infinity and lone surrogates with a 200 and answered the rest with a 500.
+    "huge exponent then NaN": b'{"eventName":"x","eventData":{"a":1e999,"b":NaN}}',
+    "huge exponent then Infinity": b'{"eventName":"x","eventData":{"a":1e999,"b":Infinity}}',
+    "huge exponent then a lone surrogate": (
+        b'{"eventName":"x","eventData":{"a":1e999,"b":"\\ud800"}}'
+    ),
+    "huge exponent then a lone surrogate name": (
+        b'{"eventName":"\\ud800","eventData":{"a":1e999}}'
+    ),
+    "huge exponent then truncated": b'{"eventName":"x","eventData":{"a":1e999',
+    "huge exponent then trailing data": b'{"eventName":"x","eventData":{"a":1e999}} x',
+    "huge exponent then deep nesting": (
+        b'{"eventName":"x","eventData":{"a":1e999,"b":' + b"[" * 2000 + b"]" * 2000 + b"}}"
+    ),
+    "5000 digits then NaN": b'{"eventName":"x","eventData":{"a":' + b"9" * 5000 + b',"b":NaN}}',
+    "5000-digit event name": b'{"eventName":' + b"9" * 5000 + b',"eventData":{}}',
+    "5000 digits": b'{"eventName":"x","eventData":{"a":' + b"9" * 5000 + b"}}",
     "big integer": b'{"eventName":"x","eventData":{"a":123456789012345678901234567890}}',
     "long fraction": b'{"eventName":"x","eventData":{"a":0.10000000000000000001}}',
 }
@@ -94,6 +112,13 @@ async def test_a_bad_body_never_gets_a_5xx(app: ReceiverApp, body: bytes) -> Non
         ("utf-8 bom", 400),
         ("NaN", 400),
         ("trailing garbage", 400),
+        ("huge exponent then NaN", 400),
+        ("huge exponent then Infinity", 400),
+        ("huge exponent then a lone surrogate", 400),
+        ("huge exponent then a lone surrogate name", 400),
+        ("huge exponent then truncated", 400),
+        ("huge exponent then trailing data", 400),
+        ("huge exponent then deep nesting", 400),
         ("array", 422),
         ("event name as number", 422),
         ("event data as array", 422),

@@ -180,3 +180,31 @@ async def test_a_zero_window_remembers_nothing() -> None:
     assert await dedup.hand_off_once("k", hand_off)
     assert await dedup.hand_off_once("k", hand_off)
     assert len(dedup) == 0
+
+
+async def test_each_copy_is_answered_within_its_own_deadline() -> None:
+    # Issue 22: during a stall the k-th copy of a delivery waited for the one before it to
+    # fail, then handed off with a fresh timeout: answered after k timeouts.
+    deadline = 0.2
+    dedup = Deduplicator(600, copy_deadline_seconds=deadline)
+
+    async def stalled_sink() -> None:
+        # What a sink does during a stall: fails once its own hold has passed.
+        await asyncio.sleep(deadline)
+        raise RuntimeError("not confirmed")
+
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    answered: list[float] = []
+
+    async def copy() -> None:
+        try:
+            await dedup.hand_off_once("k", stalled_sink)
+        except (RuntimeError, TimeoutError):
+            answered.append(loop.time() - started)
+
+    await asyncio.gather(*(copy() for _ in range(5)))
+
+    # All five within one deadline (and a scheduling margin), not 1, 2, ... 5 of them.
+    assert len(answered) == 5
+    assert max(answered) < deadline * 1.75

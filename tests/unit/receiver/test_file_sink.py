@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from receiver.delivery import Delivery
-from receiver.sinks.base import SinkUnavailable
+from receiver.sinks.base import SinkUnavailable, UnstorableDelivery
 from receiver.sinks.file import FileSink, StoredDelivery, read_events
 
 pytestmark = pytest.mark.anyio
@@ -336,3 +336,23 @@ def test_an_unwritable_path_fails_at_construction(tmp_path: Path) -> None:
 
     with pytest.raises(OSError, match="Not a directory|File exists"):
         FileSink(blocker / "events.jsonl")
+
+
+async def test_a_delivery_that_cannot_be_recorded_fails_alone(tmp_path: Path) -> None:
+    # Issue 22: an event name that cannot be encoded as UTF-8 (a lone surrogate, let in by a
+    # looser second parser) failed every delivery in its batch, and the sink's health.
+    path = tmp_path / "events.jsonl"
+    sink = FileSink(path)
+    await sink.start()
+    bad = delivery(99)._replace(event_name="\ud800")
+
+    outcomes = await asyncio.gather(
+        sink.store(delivery(1)), sink.store(bad), sink.store(delivery(2)), return_exceptions=True
+    )
+
+    assert outcomes[0] is None
+    assert isinstance(outcomes[1], UnstorableDelivery)
+    assert outcomes[2] is None
+    assert numbers(path) == [1, 2]
+    assert await sink.check() is None
+    await sink.close()

@@ -9,7 +9,7 @@ from concurrent.futures import Future
 import pytest
 
 from receiver.delivery import Delivery
-from receiver.sinks.base import SinkUnavailable
+from receiver.sinks.base import SinkUnavailable, UnstorableDelivery
 from receiver.sinks.pubsub import PubSubSink
 from tests.unit.receiver.fakes import FakePublisher
 
@@ -70,30 +70,88 @@ async def test_a_failed_publish_is_unavailable() -> None:
         await store
 
 
-async def test_a_publish_call_that_raises_is_unavailable() -> None:
+async def test_a_message_the_client_refuses_fails_alone_and_leaves_the_sink_well() -> None:
+    # Issue 22: one delivery the client would not take flipped /healthz to 503 until another
+    # delivery published.
     class Refusing(FakePublisher):
         def publish(self, topic: str, data: bytes, /, **attrs: str) -> Future[str]:
-            raise ValueError("message too large")
+            if attrs["eventName"] == "bad":
+                raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+            return super().publish(topic, data, **attrs)
 
-    with pytest.raises(SinkUnavailable, match="message too large"):
-        await PubSubSink(TOPIC, Refusing()).store(DELIVERY)
+    publisher = Refusing()
+    sink = PubSubSink(TOPIC, publisher)
+
+    with pytest.raises(UnstorableDelivery, match="surrogates"):
+        await sink.store(DELIVERY._replace(event_name="bad"))
+
+    assert await sink.check() is None
+    good = asyncio.create_task(sink.store(DELIVERY))
+    await asyncio.sleep(0.01)
+    publisher.futures[0].set_result("1")
+    await good
+    assert await sink.check() is None
+
+
+async def test_a_publish_call_that_fails_otherwise_is_unavailable() -> None:
+    class Stopped(FakePublisher):
+        def publish(self, topic: str, data: bytes, /, **attrs: str) -> Future[str]:
+            raise RuntimeError("Cannot publish on a stopped publisher.")
+
+    sink = PubSubSink(TOPIC, Stopped())
+    with pytest.raises(SinkUnavailable, match="stopped publisher"):
+        await sink.store(DELIVERY)
+    assert await sink.check() is not None
+
+
+async def test_at_most_max_in_flight_messages_are_handed_to_the_client_during_a_stall() -> None:
+    # Issue 22: the client commits each batch on a thread of its own, held for the batch's
+    # retries; during a stall every delivery handed over added one.
+    publisher = FakePublisher()
+    sink = PubSubSink(TOPIC, publisher, hold_seconds=0.3, max_in_flight=3)
+
+    stores = [
+        asyncio.create_task(sink.store(DELIVERY._replace(key=f"{n:064x}"))) for n in range(10)
+    ]
+    await asyncio.sleep(0.1)
+    assert len(publisher.published) == 3
+
+    publisher.futures[0].set_result("1")
+    await asyncio.sleep(0.05)
+    assert len(publisher.published) == 4
+    outcomes = await asyncio.gather(*stores, return_exceptions=True)
+    assert outcomes[0] is None
+    assert all(isinstance(outcome, SinkUnavailable) for outcome in outcomes[1:])
+
+
+async def test_a_delivery_is_held_while_the_publish_is_retried_until_confirmed() -> None:
+    publisher = FakePublisher()
+    sink = PubSubSink(TOPIC, publisher, hold_seconds=5)
+    store = asyncio.create_task(sink.store(DELIVERY))
+
+    # The client retries within the hold; the delivery waits for its outcome, not a timer
+    # of its own shorter than the hold.
+    await asyncio.sleep(0.3)
+    assert not store.done()
+    publisher.futures[0].set_result("1")
+    await store
 
 
 async def test_a_publish_that_never_resolves_times_out_as_unavailable() -> None:
-    sink = PubSubSink(TOPIC, FakePublisher(), timeout_seconds=0.05)
+    sink = PubSubSink(TOPIC, FakePublisher(), hold_seconds=0.05)
 
-    with pytest.raises(SinkUnavailable, match="timed out"):
+    with pytest.raises(SinkUnavailable, match="not confirmed within"):
         await sink.store(DELIVERY)
 
 
 async def test_the_sink_is_failing_from_a_failed_publish_to_the_next_good_one() -> None:
     publisher = FakePublisher()
-    sink = PubSubSink(TOPIC, publisher, timeout_seconds=0.05)
+    sink = PubSubSink(TOPIC, publisher, hold_seconds=0.05)
     assert await sink.check() is None
 
     with pytest.raises(SinkUnavailable):
         await sink.store(DELIVERY)
-    assert "timed out" in (await sink.check() or "")
+    assert "not confirmed" in (await sink.check() or "")
 
     store = asyncio.create_task(sink.store(DELIVERY))
     await asyncio.sleep(0.01)

@@ -27,7 +27,7 @@ def test_defaults_fit_the_container() -> None:
     assert settings.dedup_window_seconds == 600
     assert settings.log_level == "INFO"
     assert settings.secrets == (SECRET.encode(),)
-    assert settings.publish_timeout_seconds == 10
+    assert settings.hold_seconds == 25
     assert settings.header_timeout_seconds == 10
     assert settings.body_timeout_seconds == 30
     assert settings.max_header_bytes == 32 * 1024
@@ -45,11 +45,12 @@ def test_every_setting_is_read() -> None:
             "RECEIVER_DEDUP_WINDOW_SECONDS": "1.5",
             "RECEIVER_LOG_LEVEL": "debug",
             "RECEIVER_SHUTDOWN_TIMEOUT_SECONDS": "3",
-            "RECEIVER_PUBLISH_TIMEOUT_SECONDS": "2.5",
+            "RECEIVER_HOLD_SECONDS": "2.5",
             "RECEIVER_HEADER_TIMEOUT_SECONDS": "4",
             "RECEIVER_BODY_TIMEOUT_SECONDS": "6",
             "RECEIVER_MAX_HEADER_BYTES": "8192",
             "RECEIVER_MAX_CONNECTIONS": "50",
+            "RECEIVER_DEDUP_MAX_KEYS": "500000",
         }
     )
 
@@ -60,9 +61,10 @@ def test_every_setting_is_read() -> None:
     assert settings.dedup_window_seconds == 1.5
     assert settings.log_level == "DEBUG"
     assert settings.shutdown_timeout_seconds == 3
-    assert settings.publish_timeout_seconds == 2.5
+    assert settings.hold_seconds == 2.5
     assert (settings.header_timeout_seconds, settings.body_timeout_seconds) == (4, 6)
     assert (settings.max_header_bytes, settings.max_connections) == (8192, 50)
+    assert settings.dedup_max_keys == 500_000
 
 
 @pytest.mark.parametrize(
@@ -106,7 +108,7 @@ def test_sinks_are_named_by_kind_and_target(value: str, spec: object) -> None:
         ({"RECEIVER_DEDUP_WINDOW_SECONDS": "10m"}, "RECEIVER_DEDUP_WINDOW_SECONDS"),
         ({"RECEIVER_LOG_LEVEL": "LOUD"}, "RECEIVER_LOG_LEVEL"),
         ({"RECEIVER_SHUTDOWN_TIMEOUT_SECONDS": "0"}, "RECEIVER_SHUTDOWN_TIMEOUT_SECONDS"),
-        ({"RECEIVER_PUBLISH_TIMEOUT_SECONDS": "0"}, "RECEIVER_PUBLISH_TIMEOUT_SECONDS"),
+        ({"RECEIVER_HOLD_SECONDS": "0"}, "RECEIVER_HOLD_SECONDS"),
         ({"RECEIVER_HEADER_TIMEOUT_SECONDS": "0"}, "RECEIVER_HEADER_TIMEOUT_SECONDS"),
         ({"RECEIVER_BODY_TIMEOUT_SECONDS": "-1"}, "RECEIVER_BODY_TIMEOUT_SECONDS"),
         ({"RECEIVER_BODY_TIMEOUT_SECONDS": "inf"}, "RECEIVER_BODY_TIMEOUT_SECONDS"),
@@ -150,3 +152,15 @@ def test_a_zero_dedup_window_is_allowed() -> None:
     settings = load_settings({**MINIMAL, "RECEIVER_DEDUP_WINDOW_SECONDS": "0"})
 
     assert settings.dedup_window_seconds == 0
+
+
+def test_the_app_holds_as_many_keys_as_the_setting_says() -> None:
+    # Issue 22: the window was capped at 100,000 keys whatever the rate; now a setting.
+    from receiver.app import create_app
+    from receiver.settings import NullSinkSpec, Settings
+
+    app = create_app(Settings(sink=NullSinkSpec(), secrets=(SECRET.encode(),), dedup_max_keys=10))
+    for n in range(30):
+        app._dedup._remember(f"{n}")
+
+    assert len(app._dedup) == 10
