@@ -70,8 +70,8 @@ class SubscriptionStack:
 
     def program(self) -> None:
         """One TexterSubscription per entry: TexterSubscriptionArgs fields, plus `after`
-        (names it depends on), `plain_url` (pass the URL as a plain string) and
-        `url_from_receiver` (the stand-in receiver's URL output)."""
+        (names it depends on), `plain_url` (pass the URL as a plain string),
+        `url_from_receiver` (the stand-in receiver's URL output) and `retain_on_delete`."""
         receiver = (
             StandInReceiver("receiver", self.receiver_revision)
             if self.receiver_revision is not None
@@ -82,6 +82,7 @@ class SubscriptionStack:
             args = dict(spec)
             after = [made[name] for name in args.pop("after", [])]
             plain = args.pop("plain_url", False)
+            retain = args.pop("retain_on_delete", False)
             raw_url = args.pop("url", receiver_url())
             url: pulumi.Input[str] = raw_url if plain else pulumi.Output.secret(raw_url)
             if args.pop("url_from_receiver", False):
@@ -90,7 +91,7 @@ class SubscriptionStack:
             sub = TexterSubscription(
                 resource_name,
                 TexterSubscriptionArgs(url=url, **args),
-                pulumi.ResourceOptions(depends_on=after),
+                pulumi.ResourceOptions(depends_on=after, retain_on_delete=retain),
             )
             made[resource_name] = sub
             pulumi.export(f"{resource_name}Id", sub.subscription_id)

@@ -19,7 +19,7 @@ MATCHED = {"event": "newMatchedMessage", "placeholders": {"expression": 'text ==
 VOLATILE = [
     (re.compile(r"\b[0-9a-f]{64}\b"), "<sha256>"),
     (re.compile(r"\b[0-9a-f]{24}\b"), "<scenario id>"),
-    (re.compile(r'marker         : "[0-9a-f]{16}"'), 'marker         : "<resource key>"'),
+    (re.compile(r'"[0-9a-f]{16}"'), '"<resource key>"'),  # marker, before and after
     (re.compile(r'"[0-9a-f]{12}"'), '"<12 hex>"'),
 ]
 

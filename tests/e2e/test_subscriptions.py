@@ -130,6 +130,8 @@ def test_refresh_shows_out_of_band_changes_and_up_repairs_them(subs: Subscriptio
 
     preview = subs.preview(diff=True)
     assert changed(preview.stdout, "status", '"inactive" => "active"')
+    # The hand edit, by field: the reviewer sees what will be put back.
+    assert re.search(r'- drifted\s*: \[\s*-\s*\[0\]: "description"', preview.stdout)
     up = subs.up()
     assert up.summary.resource_changes == {"same": 1, "update": 1, "create": 1, "replace": 1}
     live = subs.live()

@@ -271,6 +271,17 @@ def test_body_limit_and_dedup_window_reach_the_receiver(cloud: Cloud) -> None:
     assert settings.dedup_window_seconds == 90.5
 
 
+@pytest.mark.parametrize(("timeout", "hold"), [(30, 25), (60, 25), (12, 7), (5, 1)])
+def test_the_receiver_holds_a_delivery_within_the_request_timeout(
+    cloud: Cloud, timeout: int, hold: float
+) -> None:
+    deploy(cloud, request_timeout_seconds=timeout)
+
+    settings = receiver_settings_of(cloud.one(SERVICE))
+    assert settings.hold_seconds == hold
+    assert settings.hold_seconds < timeout
+
+
 def test_unset_body_limit_and_dedup_window_leave_the_receiver_s_defaults(cloud: Cloud) -> None:
     deploy(cloud)
 

@@ -63,8 +63,14 @@ def edit_in_ui(sim: SimulatorServer, scenario_id: str, **revision: Any) -> None:
     sim.simulator.store.update(scenario_id, change)
 
 
-def checked(provider: TexterSubscriptionProvider, props: dict[str, Any]) -> dict[str, Any]:
-    result = provider.check({}, props)
+def checked(
+    provider: TexterSubscriptionProvider,
+    props: dict[str, Any],
+    olds: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """`props` as check returns them; `olds`: the state's inputs, as the engine passes
+    them for an existing resource (a new one gets a new ownership key)."""
+    result = provider.check(olds or {}, props)
     assert result.failures == []
     return result.inputs
 
@@ -161,12 +167,14 @@ def test_diff_is_field_level_and_ignores_the_provider_and_key_order(provider) ->
     assert provider.diff("id", olds, same).changes is False
     matched = {"event": "newMatchedMessage"}
     reordered = checked(provider, inputs(**matched, placeholders={"word2": "b", "word1": "a"}))
-    in_order = checked(provider, inputs(**matched, placeholders={"word1": "a", "word2": "b"}))
+    in_order = checked(
+        provider, inputs(**matched, placeholders={"word1": "a", "word2": "b"}), reordered
+    )
     assert provider.diff("id", reordered, in_order).changes is False
 
     status = provider.diff("id", olds, {**olds, "status": "inactive"})
     assert (status.changes, status.replaces) == (True, [])
-    url = provider.diff("id", olds, checked(provider, inputs(url=URL + "-2")))
+    url = provider.diff("id", olds, checked(provider, inputs(url=URL + "-2"), olds))
     assert url.changes is True
     assert url.replaces == ["url"]
     assert url.delete_before_replace is False  # the new one is live before the old goes
@@ -185,21 +193,41 @@ def test_read_shows_ui_edits_as_drift(provider, texter_sim) -> None:
     edit_in_ui(texter_sim, created.id, description="edited by hand")
     read = provider.read(created.id, created.outs)
     assert read.inputs["body_hash"] != created.outs["body_hash"]
-    assert read.outs["drifted"] is True
+    assert read.outs["drifted"] == ["description"]  # which field, not only a hash
+    assert read.inputs["drifted"] == ["description"]  # the next preview names it
     # The engine diffs the next up against the state's outputs.
-    diff = provider.diff(created.id, read.outs, checked(provider, inputs()))
+    diff = provider.diff(created.id, read.outs, checked(provider, inputs(), read.inputs))
     assert diff.replaces == ["body_hash"]
+
+
+def test_a_url_edited_in_the_ui_shows_as_its_fingerprint(provider, texter_sim) -> None:
+    news = checked(provider, inputs())
+    created = provider.create(news)
+
+    def elsewhere(scenario: dict[str, Any]) -> dict[str, Any]:
+        for action in scenario["activeRevision"]["actions"]:
+            if action.get("name") == "request":
+                action["params"]["url"] = "https://elsewhere.example/hooks/x"
+        return scenario
+
+    texter_sim.simulator.store.update(created.id, elsewhere)
+    read = provider.read(created.id, created.outs)
+    assert read.outs["drifted"] == ["actions"]
+    assert read.inputs["url_fingerprint"] != news["url_fingerprint"]
+    assert "/hooks/x" not in str(read.outs["body"])  # the path masked, as ever
 
 
 def test_a_new_hash_derivation_or_attribution_replaces_nothing(provider, texter_sim) -> None:
     created = provider.create(checked(provider, inputs()))
     # State written by a release that hashed differently: same content, other digest.
     old_release = {**created.outs, "body_hash": "0" * 64}
-    assert provider.diff(created.id, old_release, checked(provider, inputs())).changes is False
-    author = provider.diff(created.id, created.outs, checked(provider, inputs(author_uid="u1")))
+    news = checked(provider, inputs(), created.outs)
+    assert provider.diff(created.id, old_release, news).changes is False
+    with_author = checked(provider, inputs(author_uid="u1"), created.outs)
+    author = provider.diff(created.id, created.outs, with_author)
     assert (author.changes, author.replaces) == (True, [])
     texter_sim.clear_request_log()
-    provider.update(created.id, created.outs, checked(provider, inputs(author_uid="u1")))
+    provider.update(created.id, created.outs, with_author)
     assert texter_sim.request_log() == []  # attribution is state only
 
 
@@ -217,12 +245,61 @@ def live(texter_sim: SimulatorServer) -> dict[str, str]:
     }
 
 
-def test_a_create_retires_what_an_earlier_failed_create_left(provider, texter_sim) -> None:
+def test_a_create_never_retires_a_scenario_a_state_entry_may_hold(provider, texter_sim) -> None:
     news = checked(provider, inputs())
-    orphan = provider.create(news)  # Texter took it, but the run failed before state had it
+    held = provider.create(news)  # e.g. the resource a replacement supersedes
     again = configured(texter_sim).create(news)  # a later run, a fresh provider process
-    assert again.id != orphan.id  # only what it imported itself
-    assert live(texter_sim) == {again.id: "active", orphan.id: "inactive"}
+    assert again.id != held.id
+    # The engine's delete of the old entry retires it, once the new one is recorded.
+    assert live(texter_sim) == {again.id: "active", held.id: "active"}
+
+
+def hand_made_scenario(provider: TexterSubscriptionProvider) -> str:
+    from texter_webhooks.texter.body import BodySpec, render
+
+    body = render(BodySpec(url=URL, event="chatAssigned"), stack="test")
+    return str(provider.client.import_scenario(body)["_id"])
+
+
+def test_a_create_failing_after_its_import_deletes_it_and_names_it(provider, texter_sim) -> None:
+    original = hand_made_scenario(provider)
+    texter_sim.add_fault("inactivate", "500", count=1_000_000)  # adopting fails half-way
+    with pytest.raises(TexterProviderError) as failed:
+        provider.create(checked(provider, inputs(adopt=True)))
+    assert live(texter_sim) == {original: "active"}  # nothing no state entry holds
+    assert re.search(r"the scenario it imported, [0-9a-f]{24}, was deleted", str(failed.value))
+
+
+def test_an_import_that_cannot_be_undone_is_named_for_the_user(provider, texter_sim) -> None:
+    original = hand_made_scenario(provider)
+    texter_sim.add_fault("inactivate", "500", count=1_000_000)
+    texter_sim.add_fault("delete", "500", count=1_000_000)
+    with pytest.raises(TexterProviderError) as failed:
+        provider.create(checked(provider, inputs(adopt=True)))
+    [left] = set(live(texter_sim)) - {original}
+    assert f"the scenario it imported, {left}, could not be deleted" in str(failed.value)
+
+
+def test_adopt_that_finds_only_a_near_match_fails_naming_it_and_creates_nothing(
+    provider, texter_sim
+) -> None:
+    from texter_webhooks.texter.body import BodySpec, render
+
+    # The usual migration: made by hand from the template, without the ` [stack]` suffix.
+    body = render(
+        BodySpec(url=URL, event="chatAssigned", display_name="(SUB) Chat Assigned"), stack="test"
+    )
+    original = str(provider.client.import_scenario(body)["_id"])
+    with pytest.raises(TexterProviderError) as failed:
+        provider.create(checked(provider, inputs(adopt=True)))
+    assert f"{original} '(SUB) Chat Assigned': its name differs" in str(failed.value)
+    assert "display_name" in str(failed.value)
+    assert live(texter_sim) == {original: "active"}  # nothing created beside it
+    # With its exact name it is adopted.
+    adopted = provider.create(
+        checked(provider, inputs(adopt=True, display_name="(SUB) Chat Assigned"))
+    )
+    assert live(texter_sim) == {adopted.id: "active", original: "inactive"}
 
 
 def test_adopt_takes_over_a_hand_made_scenario_with_the_same_content(provider, texter_sim):
@@ -347,3 +424,24 @@ def test_unknown_inputs_during_preview_pass_check_with_an_unknown_hash(provider)
     )
     assert placeholders.failures == []
     assert placeholders.inputs["body_hash"] == rpc.UNKNOWN
+
+
+def test_a_new_resource_draws_its_own_key_and_keeps_it_in_state(provider) -> None:
+    first, second = checked(provider, inputs()), checked(provider, inputs())
+    # Same project, stack and name (two backends, or two components): never one key.
+    assert first["marker"] != second["marker"]
+    assert re.fullmatch(r"[0-9a-f]{16}", first["marker"])
+    again = checked(provider, inputs(url=URL + "-2"), first)
+    assert again["marker"] == first["marker"]
+    assert "marker" not in provider.diff("id", first, again).replaces
+
+
+def test_a_key_derived_from_names_by_an_older_release_is_redrawn_in_state(provider) -> None:
+    legacy = {**checked(provider, inputs()), "marker": "0123456789abcdef"}
+    del legacy["marker_origin"]
+    news = checked(provider, inputs(), legacy)
+    assert news["marker"] != legacy["marker"]
+    diff = provider.diff("id", legacy, news)
+    assert diff.changes is True
+    assert diff.replaces == []  # recorded in state: the live scenario keeps its marker
+    assert provider.diff("id", news, checked(provider, inputs(), news)).changes is False

@@ -11,7 +11,7 @@ from infra import config as stack_config
 from receiver import events as receiver_events
 from receiver import settings as receiver_settings
 from simulator import import_body, routes
-from texter_webhooks.gcp import ReceiverServiceArgs
+from texter_webhooks.gcp import ReceiverServiceArgs, receiver_service
 from texter_webhooks.gcp.naming import SECRET_PATTERN
 from texter_webhooks.texter import catalog, content
 from texter_webhooks.texter.client import ROUTES
@@ -42,6 +42,10 @@ def test_the_receiver_knows_every_event_the_catalog_subscribes_to() -> None:
         for e in catalog.event_names()
     }
     assert delivered == set(receiver_events.KNOWN_EVENT_NAMES)
+
+
+def test_the_hold_the_service_sets_is_at_most_the_receiver_s_default() -> None:
+    assert receiver_service.RECEIVER_HOLD_SECONDS == receiver_settings.DEFAULT_HOLD_SECONDS
 
 
 def test_the_secret_format_is_the_receiver_s() -> None:

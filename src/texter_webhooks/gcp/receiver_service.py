@@ -51,6 +51,11 @@ SUBSCRIPTION_RETENTION = "2678400s"
 # The topic's own copy (what a subscription can seek back to, acknowledged or not).
 TOPIC_RETENTION = "604800s"
 GENERATED_SECRET_LENGTH = 40
+# How long the receiver holds a delivery Pub/Sub cannot take yet before a 503 (Texter
+# documents no retry, so a 503 may lose the event): the receiver's own default, cut to
+# leave this margin inside Cloud Run's request timeout, which would end the request first.
+RECEIVER_HOLD_SECONDS = 25
+HOLD_MARGIN_SECONDS = 5
 # Cloud Run's request log, excluded from storage: its URLs carry the secret.
 REQUEST_LOG = "run.googleapis.com/requests"
 
@@ -377,6 +382,9 @@ class ReceiverService(pulumi.ComponentResource):
                 ),
             ),
             env(name="RECEIVER_LOG_LEVEL", value=args.log_level.upper()),
+            env(
+                name="RECEIVER_HOLD_SECONDS", value=str(hold_seconds(args.request_timeout_seconds))
+            ),
         ]
         if args.max_body_bytes is not None:
             envs.append(env(name="RECEIVER_MAX_BODY_BYTES", value=str(args.max_body_bytes)))
@@ -458,6 +466,11 @@ class ReceiverService(pulumi.ComponentResource):
         return number.apply(
             lambda n: f"serviceAccount:service-{n}@gcp-sa-pubsub.iam.gserviceaccount.com"
         )
+
+
+def hold_seconds(request_timeout_seconds: int) -> int:
+    """The receiver's hold, inside Cloud Run's request timeout by HOLD_MARGIN_SECONDS."""
+    return max(1, min(RECEIVER_HOLD_SECONDS, request_timeout_seconds - HOLD_MARGIN_SECONDS))
 
 
 def _require_docker(args: ReceiverServiceArgs) -> None:

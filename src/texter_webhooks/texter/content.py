@@ -62,10 +62,22 @@ def live_body(scenario: Mapping[str, Any]) -> dict[str, Any] | None:
     return {"data": {key: revision[key] for key in CONTENT_KEYS if key in revision}}
 
 
-def _hash_of(revision: Mapping[str, Any]) -> str:
+def changed_fields(body: Mapping[str, Any], scenario: Mapping[str, Any]) -> list[str]:
+    """The content fields (CONTENT_KEYS) in which the live scenario differs from the
+    import body: what a hand edit in the Texter UI changed."""
+    wanted, live = _content(body.get("data", {})), _content(current_revision(scenario))
+    return [key for key in CONTENT_KEYS if wanted.get(key) != live.get(key)]
+
+
+def _content(revision: Mapping[str, Any]) -> dict[str, Any]:
     content = {key: revision.get(key) for key in CONTENT_KEYS}
     content["description"] = strip_marker(str(content.get("description") or ""))
-    return body_hash(_pruned(content))
+    pruned: dict[str, Any] = _pruned(content)
+    return pruned
+
+
+def _hash_of(revision: Mapping[str, Any]) -> str:
+    return body_hash(_content(revision))
 
 
 def _pruned(value: Any) -> Any:

@@ -1,10 +1,15 @@
 """Which scenarios a resource owns, told by the marker at the end of their description.
 
-Texter cannot relabel a scenario (there is no update endpoint), so ownership is written
-once, at import, as `[texter-webhooks:<resource>:<instance>]`:
+The marker lives in the description, which Texter's draft operations cannot change, so
+ownership is written once, at import, as `[texter-webhooks:<resource>:<instance>]`:
 
-- `resource`: 16 hex of project/stack/resource name (TexterSubscription computes it),
-  the same for every scenario that resource ever made, across replacements;
+- `resource`: 16 random hex drawn by `check` for a new resource and kept in its state
+  across updates and renames with an alias (check gets the state's inputs as `olds`); a
+  replacement draws a new one (the engine checks it again with no `olds`). Random rather
+  than derived from names: two stacks of one name on two backends, or one resource name
+  under two components, never share a key. Releases before 0.3 derived it from
+  project/stack/resource name; such a resource draws a key, recorded in state with no API
+  call (`resource_key`);
 - `instance`: 12 hex, new for each create (random), the same for every attempt of that
   create. Stacks made before 0.2 wrote 12 hex of the content hash here; both read alike.
 
@@ -13,8 +18,10 @@ Rules the provider keeps with them:
 - a create owns only what it imported itself (its instance); it never takes over a
   scenario another create made, so two resources can never hold one scenario, even when a
   replaced resource's delete runs in a later process;
-- after its import, a create retires every other active scenario of its resource: the one
-  it replaces, orphans of creates that failed after Texter took the import;
+- a create retires no scenario a state entry may hold: the one it replaces is retired by the
+  engine's delete of the old resource, after the new one is recorded (`retain_on_delete`
+  keeps it). Not yet handled: an import that landed for a create interrupted before
+  Pulumi recorded it stays active, held by no state entry;
 - *twins* are other scenarios with the held scenario's own marker: an import that landed
   after the create had given up on it, or a copy made by hand in the Texter UI. Refresh
   reports them, `up` retires them, destroy retires them with the scenario;
@@ -47,6 +54,23 @@ class Marker:
         return f"{self.resource}:{self.instance}"
 
 
+# Recorded beside the key in state: a key drawn at random, not derived from names.
+KEY_ORIGIN = "random"
+_KEY = re.compile(r"[0-9a-f]{16}")
+
+
+def resource_key(recorded_key: Any, recorded_origin: Any) -> str:
+    """The key a resource's state records, or a new one for a new resource (and for a
+    key of a release that derived it from names, which others may share)."""
+    if (
+        recorded_origin == KEY_ORIGIN
+        and isinstance(recorded_key, str)
+        and _KEY.fullmatch(recorded_key)
+    ):
+        return recorded_key
+    return secrets.token_hex(8)
+
+
 def new_marker(resource: str) -> Marker:
     """The marker of a new create of `resource`."""
     return Marker(resource, secrets.token_hex(6))
@@ -66,18 +90,6 @@ def made_by(marker: Marker, scenarios: Iterable[Scenario]) -> list[Scenario]:
     """The scenarios one create made (normally one; more when an import it gave up on
     landed anyway)."""
     return [s for s in scenarios if marker_of(s) == marker]
-
-
-def superseded(resource: str, keep_id: str, scenarios: Iterable[Scenario]) -> list[Scenario]:
-    """Active scenarios of `resource` other than the one it now holds."""
-    return [
-        s
-        for s in scenarios
-        if s.get("_id") != keep_id
-        and scenario_status(s) == "active"
-        and (found := marker_of(s)) is not None
-        and found.resource == resource
-    ]
 
 
 def active_twins(held: Scenario, scenarios: Iterable[Scenario]) -> list[Scenario]:

@@ -1,17 +1,19 @@
 """The dynamic provider behind TexterSubscription.
 
-Texter has no update endpoint: a change of what the scenario *says* (its content: name,
-description, triggers, conditions, actions) replaces it, create-before-delete, so the new
-one is live before the old one goes (the receiver deduplicates the overlap). Status changes
+Texter documents an update path (drafts, revisions, activation by version:
+docs/texter-api.md §8) that this provider does not use yet: a change of what the scenario
+*says* (its content: name, description, triggers, conditions, actions) replaces it,
+create-before-delete, so the new one is live before the old one goes. Status changes
 in place; attribution (`author_uid`), `on_destroy` and `adopt` in state only. Whether the
 content changed is decided by rendering both sides with the code in force, never by a
 stored hash, so a release that derives the hash differently replaces nothing.
 
 Ownership (see `ownership`): a create owns only the scenario it imported itself, under a
-marker new to that create, and retires the scenarios its resource held before. So a
-replacement, forced (`pulumi up --replace`) or not, never leaves two resources holding one
-scenario, and the old resource's delete, even one left pending for a later process after a
-failed `up`, touches only the old scenario and its twins.
+marker new to that create, and retires nothing but a hand-made scenario it adopts. The
+scenario a replacement supersedes is retired by the engine's delete of the old resource,
+once the new one is recorded (and kept, with `retain_on_delete`); that delete, even one
+left pending for a later process after a failed `up`, touches only the old scenario and its
+twins. So no operation retires a scenario another state entry holds.
 
 The provider is pickled into state: it holds no credentials and no HTTP session. Both
 come from `configure()` (stack config `texter:baseUrl` / `texter:token`) in the provider
@@ -23,6 +25,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import re
 import threading
 import time
 from dataclasses import fields
@@ -47,6 +50,7 @@ from texter_webhooks.texter.body import (
     mask_url,
     masked,
     render,
+    request_urls,
 )
 from texter_webhooks.texter.client import (
     RetryPolicy,
@@ -170,7 +174,7 @@ class TexterSubscriptionProvider(ResourceProvider):
 
     # --- check / diff: no API calls -------------------------------------------------
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures: list[CheckFailure] = []
         name = news.get("resource_name", "?")
         if self._config_error:
@@ -184,6 +188,9 @@ class TexterSubscriptionProvider(ResourceProvider):
                 CheckFailure("on_destroy", f"{name}: on_destroy must be inactivate or delete")
             )
         inputs = dict(news)
+        # The ownership key: kept from state, drawn for a new resource (see ownership).
+        inputs["marker"] = ownership.resource_key(olds.get("marker"), olds.get("marker_origin"))
+        inputs["marker_origin"] = ownership.KEY_ORIGIN
         if failures:
             return CheckResult(inputs, failures)
         url = news.get("url")
@@ -205,9 +212,7 @@ class TexterSubscriptionProvider(ResourceProvider):
             inputs["body_hash"] = UNKNOWN if url_unknown else content.content_hash(desired)
         # The URL is usually secret, so the CLI shows it as [secret] either way: a short
         # fingerprint makes a changed URL visible in `preview --diff` without revealing it.
-        inputs["url_fingerprint"] = (
-            UNKNOWN if url_unknown else hashlib.sha256(str(url).encode()).hexdigest()[:12]
-        )
+        inputs["url_fingerprint"] = UNKNOWN if url_unknown else url_fingerprint(str(url))
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -222,6 +227,11 @@ class TexterSubscriptionProvider(ResourceProvider):
         else:
             # A content input that renders the same content (or a new hash derivation).
             changed = [k for k in changed if k not in CONTENT_INPUTS]
+        if olds.get("marker") != news.get("marker"):
+            # A key of an older release (derived from names), or one drawn anew by a
+            # replacement: recorded in state, no API call. The live scenario keeps the
+            # marker it was imported with; twins are told by that full marker.
+            changed.append("marker")
         if olds.get("twins"):
             changed.append("twins")  # refresh found some: update retires them
         # A provider recorded under another import path is an update with no API call:
@@ -238,6 +248,14 @@ class TexterSubscriptionProvider(ResourceProvider):
             stables=[],
             delete_before_replace=False,
         )
+
+    def _drifted_fields(self, props: dict[str, Any], scenario: dict[str, Any]) -> list[str]:
+        """Which content fields a hand edit changed (`status` drifts on its own)."""
+        try:
+            desired = render(_body_spec({**props, "status": "active"}), stack=props["stack"])
+        except (TemplateError, KeyError):
+            return ["content"]
+        return content.changed_fields(desired, scenario) or ["content"]
 
     def _content_of(self, props: dict[str, Any]) -> str | None:
         """The content hash `props` render to with this code; None while an input is
@@ -278,24 +296,38 @@ class TexterSubscriptionProvider(ResourceProvider):
         wanted_hash = content.content_hash(desired)
         marker = ownership.new_marker(props["marker"])
         try:
-            # What earlier runs left: the scenario this resource replaces, orphans of
-            # failed creates, a hand-made scenario to adopt.
+            # A hand-made scenario to adopt, as earlier runs left it.
             before = self.run_start_listing.scenarios()
             hand_made = self._hand_made(props, desired, wanted_hash, before)
             scenario = self._import(content.with_marker(desired, str(marker)), marker, name)
+        except TexterAPIError as exc:
+            raise self._failure(props, str(exc), label=_event_label(props)) from None
+        try:
             if scenario_status(scenario) != props["status"]:
                 scenario = self._set_status(
                     scenario["_id"], props["status"], props.get("author_uid")
                 )
-            retired = ownership.superseded(props["marker"], scenario["_id"], before)
             if hand_made is not None and scenario_status(hand_made) == "active":
-                retired.append(hand_made)
-            for old in retired:
-                log.info("%s: retiring scenario %s", name, old["_id"])
-                self._end(old["_id"], "inactivate", props)
+                log.info("%s: retiring hand-made scenario %s", name, hand_made["_id"])
+                self._end(hand_made["_id"], "inactivate", props)
         except TexterAPIError as exc:
-            raise self._failure(props, str(exc), label=_event_label(props)) from None
+            # A failed create leaves no state entry: what it imported would be held by
+            # none, so it goes now, and the error says which scenario that was.
+            undone = self._undo_import(scenario["_id"])
+            raise self._failure(props, f"{exc}; {undone}", label=_event_label(props)) from None
         return CreateResult(scenario["_id"], self._outputs(props, scenario, wanted_hash))
+
+    def _undo_import(self, id_: str) -> str:
+        """Deletes a scenario this create imported; says what became of it."""
+        try:
+            self.client.delete(id_)
+            self._verify_ended(id_, "delete")
+        except TexterAPIError as exc:
+            return (
+                f"the scenario it imported, {id_}, could not be deleted ({exc}): "
+                "delete it in Texter"
+            )
+        return f"the scenario it imported, {id_}, was deleted"
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
@@ -312,9 +344,17 @@ class TexterSubscriptionProvider(ResourceProvider):
         inputs = {k: v for k, v in props.items() if k not in OUTPUT_KEYS}
         inputs["status"] = scenario_status(scenario)
         inputs["body_hash"] = live_hash
+        live_urls = request_urls(content.live_body(scenario) or {})
+        if live_urls:
+            # A URL changed in the UI shows in the next preview as its fingerprint.
+            inputs["url_fingerprint"] = url_fingerprint(live_urls[0])
         outputs = {**props, **self._outputs(inputs, scenario, live_hash)}
         # Both sides hashed by this code: edited in the Texter UI, not a new derivation.
-        outputs["drifted"] = live_hash != self._content_of(props) or None
+        # In inputs too, so the next preview names the fields (`- drifted: [...]`).
+        drifted = live_hash != self._content_of(props)
+        outputs["drifted"] = inputs["drifted"] = (
+            self._drifted_fields(props, scenario) if drifted else None
+        )
         # In inputs too, so the next preview shows them going (`- twins: [...]`).
         twins = [s["_id"] for s in ownership.active_twins(scenario, scenarios)]
         outputs["twins"] = inputs["twins"] = twins or None
@@ -427,7 +467,28 @@ class TexterSubscriptionProvider(ResourceProvider):
             )
         if candidates:
             log.info("%s: adopting scenario %s", props["resource_name"], candidates[0]["_id"])
-        return candidates[0] if candidates else None
+            return candidates[0]
+        near = [
+            s
+            for s in scenarios
+            if not ownership.is_managed(s)
+            and scenario_status(s) == "active"
+            and _base_name(scenario_name(s)) == _base_name(name)
+        ]
+        if near:
+            # Asked to adopt, one was meant: a new scenario beside it would double every event.
+            found = "; ".join(
+                f"{s['_id']} {scenario_name(s)!r}: "
+                + ("its content differs" if scenario_name(s) == name else "its name differs")
+                for s in near
+            )
+            raise TexterAPIError(
+                "adopt",
+                f"no hand-made scenario named {name!r} with this content, but {found}. "
+                "Give display_name its exact name (and the same placeholders and URL) to adopt "
+                "it, or set adopt=False to create a new one beside it",
+            )
+        return None
 
     def _import(self, body: dict[str, Any], marker: ownership.Marker, name: str) -> dict[str, Any]:
         try:
@@ -512,6 +573,16 @@ def _policy(config: Config) -> RetryPolicy:
         if values[attr] <= 0:
             raise ValueError(f"texter:{key} must be positive, got {raw!r}")
     return RetryPolicy(**{**defaults.__dict__, **values})
+
+
+def _base_name(name: str) -> str:
+    """A scenario name without the ` [stack]` suffix default names carry."""
+    return re.sub(r"\s*\[[^\]]*\]$", "", name).strip()
+
+
+def url_fingerprint(url: str) -> str:
+    """12 hex of the URL's SHA-256: a changed URL shows in a preview, the URL does not."""
+    return hashlib.sha256(url.encode()).hexdigest()[:12]
 
 
 def _body_spec(props: dict[str, Any]) -> BodySpec:

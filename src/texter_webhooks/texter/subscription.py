@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import fields
 from typing import Any
 
@@ -47,13 +46,13 @@ class TexterSubscription(Resource, module="texter", name="Subscription"):
         args: TexterSubscriptionArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        stack = pulumi.get_stack()
-        key = f"{pulumi.get_project()}/{stack}/{resource_name}"
         props: dict[str, Any] = {
             "resource_name": resource_name,
-            "stack": stack,
-            # Identifies this resource's scenarios in Texter; see `ownership`.
-            "marker": hashlib.sha256(key.encode()).hexdigest()[:16],
+            "stack": pulumi.get_stack(),
+            # Identifies this resource's scenarios in Texter: drawn by the provider's
+            # check, kept in state (see `ownership`).
+            "marker": None,
+            "marker_origin": None,
             **{f.name: getattr(args, f.name) for f in fields(TexterSubscriptionArgs)},
             # Derived in `check`, and the outputs: declared so that they reach the program.
             "body_hash": None,
