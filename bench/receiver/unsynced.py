@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from receiver.__main__ import main
 from receiver.sinks import factory
@@ -14,8 +15,8 @@ from receiver.sinks.file import FileSink
 
 
 class UnsyncedFileSink(FileSink):
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, sync=lambda fd: None)
+    def __init__(self, path: Path, **options: Any) -> None:
+        super().__init__(path, sync=lambda fd: None, **options)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ def build_sink(spec: SinkSpec, *, hold_seconds: float = DEFAULT_HOLD_SECONDS) ->
     """Raises OSError (file) or google.auth's errors (Pub/Sub) when the sink cannot be set up."""
     match spec:
         case FileSinkSpec(path=path):
-            return FileSink(path)
+            return FileSink(path, hold_seconds=hold_seconds)
         case PubSubSinkSpec(topic=topic):
             from receiver.sinks.pubsub import create_pubsub_sink
 

@@ -17,6 +17,19 @@ instance whose disk has gone bad. It repairs itself before its next append, and 
 probe asks: it reopens the file, cuts it back to the last acknowledged record and fsyncs it. A
 repair that works makes the sink well again (and /healthz 200); one that does not leaves it
 failing, and every delivery meanwhile gets a 503.
+
+Deadlines: a delivery is answered within its own hold (RECEIVER_HOLD_SECONDS), as with
+Pub/Sub, even when a write or fsync hangs. One timer for the whole sink (not one per request:
+it fires about once a hold under load, and finds nothing late) answers 503 to every delivery
+whose hold has passed, never 200 for a record not fsync'd:
+- one still waiting for its batch is taken out of it, and never written;
+- one whose batch is being written stays in that write (the thread cannot be interrupted,
+  and the record is whole or cut back either way): should the write complete, its record is
+  in the file although it was answered 503. A retry stores it again under the same
+  deliveryKey, which consumers drop repeats by, as with a publish confirmed after its 503.
+While a write has been under way for longer than the hold, /healthz answers 503 at once
+(the disk hangs: the platform replaces the instance); it is 200 again once the write
+completes. A repair a probe asks for is waited on for a hold at most.
 """
 
 from __future__ import annotations
@@ -35,6 +48,7 @@ from queue import SimpleQueue
 from typing import Any
 
 from receiver.delivery import Delivery, record_lines
+from receiver.settings import DEFAULT_HOLD_SECONDS
 from receiver.sinks.base import SinkUnavailable, UnstorableDelivery
 
 logger = logging.getLogger(__name__)
@@ -46,6 +60,12 @@ _GATHER_TURNS = 4
 # The least time between two batches handed to the thread: bench.receiver measured 0.2 to 1 ms
 # alike (each better than none); more would only add latency.
 BATCH_INTERVAL_SECONDS = 0.0005
+# Deliveries whose hold ends within this of the one that fired the deadline timer are answered
+# with it (a little early, never late), so a stall costs at most one timer per this long.
+_DEADLINE_SLACK_SECONDS = 0.01
+
+# A delivery waiting to be written: its future, and the loop time its hold ends.
+_Entry = tuple[Delivery, asyncio.Future[None], float]
 
 
 class FileSink:
@@ -56,8 +76,10 @@ class FileSink:
         sync: Callable[[int], None] = os.fsync,
         truncate: Callable[[int, int], None] = os.ftruncate,
         batch_interval: float = BATCH_INTERVAL_SECONDS,
+        hold_seconds: float = DEFAULT_HOLD_SECONDS,
     ) -> None:
         self._path = path
+        self._hold = hold_seconds
         self._batch_interval = batch_interval
         # Loop time the last batch was handed to the thread.
         self._handed_over_at = float("-inf")
@@ -74,8 +96,12 @@ class FileSink:
         # Why the last append or repair failed; None while well. Owned by the event loop.
         self._failure: str | None = None
         # Deliveries waiting for the next batch, and the batch being written (None if none is).
-        self._pending: list[tuple[Delivery, asyncio.Future[None]]] = []
-        self._committing: list[tuple[Delivery, asyncio.Future[None]]] | None = None
+        # Both in arrival order, so in order of their deadlines; every delivery in the batch
+        # being written came before every pending one.
+        self._pending: list[_Entry] = []
+        self._committing: list[_Entry] | None = None
+        # The timer that answers deliveries past their hold; None while none is armed.
+        self._deadlines: asyncio.TimerHandle | None = None
         # Set while no batch is gathering or being written (close waits for it). Cleared by
         # the first pending delivery; while it is clear, the next batch gathers after the one
         # under way.
@@ -95,20 +121,30 @@ class FileSink:
         if loop is None:
             loop = self._loop = asyncio.get_running_loop()
         committed: asyncio.Future[None] = loop.create_future()
-        self._pending.append((delivery, committed))
+        deadline = loop.time() + self._hold
+        self._pending.append((delivery, committed, deadline))
         if self._idle.is_set():
             self._idle.clear()
             loop.call_soon(self._gather, loop, 0, 0)
+        if self._deadlines is None:
+            self._deadlines = loop.call_at(deadline, self._answer_late, loop)
         await committed
 
     async def check(self) -> str | None:
+        loop = asyncio.get_running_loop()
+        if self._committing is not None and loop.time() - self._handed_over_at >= self._hold:
+            # Answered at once: a repair would only queue behind the write that hangs.
+            return f"a write to {self._path} has not completed in {self._hold:g} s"
         failure = self._failure
         if failure is None:
             return None
-        loop = asyncio.get_running_loop()
         repaired: asyncio.Future[BaseException | None] = loop.create_future()
-        self._worker.submit(loop, self._repair, repaired.set_result)
-        error = await repaired
+        self._worker.submit(loop, self._repair, partial(_settle, repaired))
+        try:
+            async with asyncio.timeout(self._hold):
+                error: BaseException | None = await repaired
+        except TimeoutError:
+            error = TimeoutError(f"the repair has not completed in {self._hold:g} s")
         if error is not None:
             self._failure = f"cannot repair {self._path}: {error}"
             logger.error("file sink: %s", self._failure)
@@ -119,6 +155,9 @@ class FileSink:
 
     async def close(self) -> None:
         await self._idle.wait()
+        if self._deadlines is not None:
+            self._deadlines.cancel()
+            self._deadlines = None
         await asyncio.to_thread(self._worker.stop)
         os.close(self._fd)
 
@@ -148,10 +187,13 @@ class FileSink:
         Their lines are encoded here, all in one call: per delivery that is about half the
         CPU of encoding each line on its own.
         """
-        batch, self._pending = self._pending, []
+        # A delivery already answered (its hold passed, or its request went away) is not
+        # written.
+        batch = [entry for entry in self._pending if not entry[1].done()]
+        self._pending = []
         self._handed_over_at = loop.time()
         try:
-            data = record_lines([delivery for delivery, _ in batch])
+            data = record_lines([entry[0] for entry in batch])
         except Exception:
             # Not expected of a validated body. If it happens, the deliveries that cannot be
             # encoded are refused alone, and the rest of the batch is written.
@@ -165,19 +207,53 @@ class FileSink:
         self._committing = None
         if error is None:
             self._failure = None
-            for _, committed in batch:
+            for _, committed, _ in batch:
                 if not committed.done():
                     committed.set_result(None)
         else:
             self._failure = f"cannot append to {self._path}: {error}"
             logger.error("file sink: %s", self._failure)
-            for _, committed in batch:
+            for _, committed, _ in batch:
                 if not committed.done():
                     committed.set_exception(SinkUnavailable(self._failure))
         if self._pending and self._loop is not None:
             self._loop.call_soon(self._gather, self._loop, 0, 0)
         else:
             self._idle.set()
+
+    def _answer_late(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Answers 503 to every delivery whose hold has passed (on the event loop), and arms
+        the timer for the next deadline of those still waiting.
+
+        Under load it fires about once a hold and finds nothing late: each batch is written
+        in well under a hold.
+        """
+        self._deadlines = None
+        cutoff = loop.time() + _DEADLINE_SLACK_SECONDS
+        next_deadline: float | None = None
+        for _, committed, deadline in self._committing or ():
+            if deadline > cutoff:
+                next_deadline = deadline
+                break
+            if not committed.done():
+                committed.set_exception(self._late())
+        pending = self._pending
+        expired = 0
+        for _, committed, deadline in pending:
+            if deadline > cutoff:
+                if next_deadline is None:
+                    next_deadline = deadline
+                break
+            expired += 1
+            if not committed.done():
+                committed.set_exception(self._late())
+        # Taken out of the batch they were waiting for: never written.
+        del pending[:expired]
+        if next_deadline is not None:
+            self._deadlines = loop.call_at(next_deadline, self._answer_late, loop)
+
+    def _late(self) -> SinkUnavailable:
+        return SinkUnavailable(f"not written to {self._path} within the hold ({self._hold:g} s)")
 
     def _append(self, data: bytes) -> None:
         """Runs on the sink's thread."""
@@ -226,13 +302,17 @@ class FileSink:
             logger.warning("file sink: closing the old descriptor failed: %s", error)
 
 
-def _encodable(
-    batch: list[tuple[Delivery, asyncio.Future[None]]],
-) -> tuple[list[tuple[Delivery, asyncio.Future[None]]], bytes]:
+def _settle(future: asyncio.Future[BaseException | None], outcome: BaseException | None) -> None:
+    """Sets a future no longer waited on (its waiter's time ran out) only if it is not done."""
+    if not future.done():
+        future.set_result(outcome)
+
+
+def _encodable(batch: list[_Entry]) -> tuple[list[_Entry], bytes]:
     """The deliveries of `batch` that encode, with their lines; the others are refused."""
     kept = []
     lines = []
-    for delivery, committed in batch:
+    for delivery, committed, deadline in batch:
         try:
             lines.append(record_lines([delivery]))
         except Exception as error:
@@ -240,7 +320,7 @@ def _encodable(
             if not committed.done():
                 committed.set_exception(UnstorableDelivery(f"cannot be stored: {error}"))
             continue
-        kept.append((delivery, committed))
+        kept.append((delivery, committed, deadline))
     return kept, b"".join(lines)
 
 

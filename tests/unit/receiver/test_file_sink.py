@@ -356,3 +356,137 @@ async def test_a_delivery_that_cannot_be_recorded_fails_alone(tmp_path: Path) ->
     assert numbers(path) == [1, 2]
     assert await sink.check() is None
     await sink.close()
+
+
+class StalledWrites:
+    """Stands in for os.write in the file sink's thread only: holds every write until
+    `release` is set (a disk that hangs), then writes."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.entered = threading.Event()
+        self._write = os.write
+
+    def __call__(self, fd: int, data: bytes | memoryview) -> int:
+        if threading.current_thread().name == "file-sink":
+            self.entered.set()
+            self.release.wait(timeout=10)
+        return self._write(fd, data)
+
+
+HOLD = 0.3
+
+
+async def test_a_delivery_held_by_a_stuck_write_is_answered_503_within_its_hold(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 22, "deadlines that hold", for the file sink: a write (or fsync) that hangs held
+    # every request, copies of a delivery included, with no deadline at all.
+    import httpx
+
+    from receiver.app import create_app
+    from receiver.settings import FileSinkSpec, Settings
+    from tests.unit.receiver.conftest import SECRET
+
+    stalled = StalledWrites()
+    monkeypatch.setattr(os, "write", stalled)
+    app = create_app(
+        Settings(sink=FileSinkSpec(path), secrets=(SECRET.encode(),), hold_seconds=HOLD)
+    )
+    await app.startup()
+    transport = httpx.ASGITransport(app=app)
+    body = delivery(1).body
+    headers = {"content-type": "application/json"}
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://receiver") as client:
+
+            async def post() -> tuple[httpx.Response, float]:
+                started = time.monotonic()
+                response = await client.post(f"/hooks/{SECRET}", content=body, headers=headers)
+                return response, time.monotonic() - started
+
+            first = asyncio.create_task(post())
+            await asyncio.sleep(0.05)
+            # Copies of the same delivery, and another delivery, behind the stuck write.
+            copies = [asyncio.create_task(post()) for _ in range(3)]
+            other = asyncio.create_task(
+                client.post(f"/hooks/{SECRET}", content=delivery(2).body, headers=headers)
+            )
+            try:
+                async with asyncio.timeout(HOLD + 2):
+                    answered = await asyncio.gather(first, *copies)
+                    other_response = await other
+            except TimeoutError:
+                pytest.fail(f"a request stuck behind a write was not answered within {HOLD} s")
+            assert stalled.entered.is_set()
+            for response, took in answered:
+                assert response.status_code == 503
+                assert response.json() == {"error": "the delivery could not be stored; retry later"}
+                assert took < HOLD + 0.2
+            assert other_response.status_code == 503
+
+            # Still stuck past the hold: /healthz says so at once, without waiting on the disk.
+            started = time.monotonic()
+            health = await client.get("/healthz")
+            assert health.status_code == 503
+            assert time.monotonic() - started < 0.2
+
+            # The disk comes back: the write that was under way completes (its record may be
+            # on disk, never acknowledged), the file stays whole, and the sink serves again.
+            stalled.release.set()
+            retried = await client.post(f"/hooks/{SECRET}", content=body, headers=headers)
+            assert retried.status_code == 200
+            assert (await client.get("/healthz")).status_code == 200
+    finally:
+        stalled.release.set()
+        await app.shutdown()
+    stored = numbers(path)
+    # The retry is stored; the stuck write's record (never acknowledged) may be there too,
+    # under the same deliveryKey. The delivery that waited behind it was never written.
+    assert stored in ([1, 1], [1])
+    assert 2 not in stored
+
+
+async def test_past_its_hold_a_delivery_is_refused_and_only_a_write_under_way_may_land(
+    path: Path,
+) -> None:
+    syncs = Syncs(path)
+    sink = FileSink(path, sync=syncs, hold_seconds=HOLD)
+    await sink.start()
+    await sink.store(delivery(0))
+    syncs.release.clear()
+    started = time.monotonic()
+    # Delivery 1's batch is written and held in its fsync; 2 waits for the next batch, and
+    # comes later, so its own hold ends later.
+    stuck = asyncio.create_task(sink.store(delivery(1)))
+    await asyncio.sleep(0.1)
+    waiting = asyncio.create_task(sink.store(delivery(2)))
+
+    with pytest.raises(SinkUnavailable, match="within the hold"):
+        await stuck
+    assert HOLD - 0.02 <= time.monotonic() - started < HOLD + 0.1
+    assert not waiting.done()
+    with pytest.raises(SinkUnavailable, match="within the hold"):
+        await waiting
+    assert HOLD + 0.08 <= time.monotonic() - started < HOLD + 0.2
+    assert "has not completed" in (await sink.check() or "")
+
+    syncs.release.set()
+    await sink.store(delivery(3))
+    assert await sink.check() is None
+    # 1 was in the write under way: it completed after its 503 (whole, never acknowledged).
+    # 2 was taken out of its batch: never written.
+    assert numbers(path) == [0, 1, 3]
+    await sink.close()
+
+
+async def test_under_steady_load_the_deadline_timer_answers_nobody(path: Path) -> None:
+    sink = FileSink(path, hold_seconds=0.05)
+    await sink.start()
+    for n in range(20):
+        await asyncio.gather(*(sink.store(delivery(n * 10 + k)) for k in range(10)))
+        await asyncio.sleep(0.01)
+
+    assert len(numbers(path)) == 200
+    assert await sink.check() is None
+    await sink.close()
