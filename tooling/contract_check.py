@@ -92,13 +92,16 @@ def resolve_target(stack: str | None, environ: Mapping[str, str]) -> Target:
     return Target(base_url, token, "TEXTER_BASE_URL/TEXTER_TOKEN")
 
 
-def _pulumi_config(stack: str, key: str) -> str:
+def run_user_pulumi(stack: str, *args: str) -> str:
+    """stdout of `pulumi <args> --stack <stack>` with the user's own CLI, from the repository
+    root; ConfigError with pulumi's last stderr line (never a value) when it fails."""
     pulumi = shutil.which("pulumi")
     if pulumi is None:
         raise ConfigError("--stack needs the `pulumi` CLI on PATH")
+    command = f"`pulumi {' '.join(args)} --stack {stack}`"
     try:
         result = subprocess.run(  # noqa: S603 - the user's pulumi, fixed arguments
-            [pulumi, "config", "get", key, "--stack", stack, "--non-interactive"],
+            [pulumi, *args, "--stack", stack, "--non-interactive"],
             cwd=REPO_ROOT,
             stdin=subprocess.DEVNULL,
             capture_output=True,
@@ -107,12 +110,17 @@ def _pulumi_config(stack: str, key: str) -> str:
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ConfigError(f"`pulumi config get {key}` failed: {type(exc).__name__}") from None
-    value = result.stdout.strip()
-    if result.returncode != 0 or not value:
-        # stderr is pulumi's own message (a missing key or stack); it never holds the value.
-        reason = (result.stderr.strip().splitlines() or ["no value"])[-1]
-        raise ConfigError(f"`pulumi config get {key} --stack {stack}` failed: {reason}")
+        raise ConfigError(f"{command} failed: {type(exc).__name__}") from None
+    if result.returncode != 0:
+        reason = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ConfigError(f"{command} failed: {reason}")
+    return result.stdout
+
+
+def _pulumi_config(stack: str, key: str) -> str:
+    value = run_user_pulumi(stack, "config", "get", key).strip()
+    if not value:
+        raise ConfigError(f"`pulumi config get {key} --stack {stack}` failed: no value")
     return value
 
 

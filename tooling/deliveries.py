@@ -24,8 +24,6 @@ import argparse
 import datetime
 import json
 import os
-import shutil
-import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,7 +33,7 @@ from texter_webhooks.texter.body import redact_urls
 from texter_webhooks.texter.client import RetryPolicy, TexterClient, scenario_name
 from texter_webhooks.texter.errors import NotFoundError, TexterAPIError
 from texter_webhooks.texter.ownership import is_managed
-from tooling.contract_check import REPO_ROOT, ConfigError, resolve_target
+from tooling.contract_check import ConfigError, resolve_target, run_user_pulumi
 from tooling.runs import FailedDelivery, failed_deliveries, parse_since, runs_since
 
 DEFAULT_SINCE = "24h"
@@ -59,27 +57,9 @@ class Report:
 
 def stack_subscriptions(stack: str) -> list[Subscription]:
     """The `subscriptionIds` output of the stack: {event: scenario id}."""
-    pulumi = shutil.which("pulumi")
-    if pulumi is None:
-        raise ConfigError("--stack needs the `pulumi` CLI on PATH")
-    command = [pulumi, "stack", "output", "subscriptionIds", "--json"]
+    stdout = run_user_pulumi(stack, "stack", "output", "subscriptionIds", "--json")
     try:
-        result = subprocess.run(  # noqa: S603 - the user's pulumi, fixed arguments
-            [*command, "--stack", stack, "--non-interactive"],
-            cwd=REPO_ROOT,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ConfigError(f"`pulumi stack output` failed: {type(exc).__name__}") from None
-    if result.returncode != 0:
-        reason = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        raise ConfigError(f"`pulumi stack output subscriptionIds --stack {stack}`: {reason}")
-    try:
-        ids = json.loads(result.stdout or "null")
+        ids = json.loads(stdout or "null")
     except ValueError:
         ids = None
     if not isinstance(ids, dict) or not ids:
