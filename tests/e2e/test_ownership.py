@@ -126,6 +126,8 @@ def test_a_stack_of_an_older_release_moves_to_its_own_keys_in_one_up(
     subs.up()
     ids = held(subs)
     _as_an_older_release_left_it(subs)
+    refresh = subs.refresh()  # the older record reads as it is
+    assert refresh.summary.resource_changes == {"same": 3}
 
     texter_sim.clear_request_log()
     preview = subs.preview(diff=True)
