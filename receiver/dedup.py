@@ -65,13 +65,7 @@ class Deduplicator:
         # The common case, a key never seen, goes straight on; any other waits or is refused.
         if key in self._recent or key in self._older or key in in_flight:
             return await self._hand_off_copy(key, hand_off, *args)
-        await self._hand_off(key, hand_off, *args)
-        return True
-
-    async def _hand_off(
-        self, key: str, hand_off: Callable[[*Args], Awaitable[None]], *args: *Args
-    ) -> None:
-        in_flight = self._in_flight
+        # _hand_off, inline (with _settle): a coroutine and a call less for every delivery.
         in_flight[key] = None
         stored = False
         try:
@@ -85,6 +79,30 @@ class Deduplicator:
                 for outcome in waiters:
                     if not outcome.done():
                         outcome.set_result(stored)
+        return True
+
+    async def _hand_off(
+        self, key: str, hand_off: Callable[[*Args], Awaitable[None]], *args: *Args
+    ) -> None:
+        """Hands off `key` (a copy's path; hand_off_once inlines it for the common case)."""
+        in_flight = self._in_flight
+        in_flight[key] = None
+        stored = False
+        try:
+            await hand_off(*args)
+            stored = True
+        finally:
+            self._settle(key, stored)
+
+    def _settle(self, key: str, stored: bool) -> None:
+        """Ends `key`'s hand-off: remembers it if stored, and tells the copies waiting."""
+        waiters = self._in_flight.pop(key)
+        if stored and self._window > 0:
+            self._remember(key)
+        if waiters:
+            for outcome in waiters:
+                if not outcome.done():
+                    outcome.set_result(stored)
 
     async def _hand_off_copy(
         self, key: str, hand_off: Callable[[*Args], Awaitable[None]], *args: *Args

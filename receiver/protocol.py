@@ -11,14 +11,18 @@ elsewhere have nothing in front. So, per connection:
   close if nothing was sent) and the connection is closed;
 - the body must be complete within `body_timeout` of the head: else 408 and close;
 - the head may be at most `max_header_bytes`: else 431 and close;
-- past `max_connections` open at once, a new connection is closed at once.
+- past `max_connections` open at once, a new connection is closed at once;
+- a connection idle between requests is closed past uvicorn's keep-alive timeout
+  (`timeout_keep_alive`, 5 s), as uvicorn does, but by the sweep below rather than by a
+  timer armed after every response and cancelled by the next request.
 
-The cost is one Python hook per chunk received (measured 2-3 us of CPU per request, the
-receiver-null-unguarded variant of bench.receiver); no timer per request: one sweep per
-server, a few times a second while any connection is open, closes the connections past their
-deadline (kept to within a quarter of the shorter timeout, and at most a second).
+The cost is one Python hook per chunk received and two per request (head complete, response
+complete); no timer per request, not even uvicorn's keep-alive one: one sweep per server, a
+few times a second while any connection is open, closes the connections past their deadline
+(kept to within a quarter of the shorter timeout, and at most a second).
 
-This leans on uvicorn's internals (`scope`, `cycle`, `cycle.more_body`), pinned with uvicorn
+This leans on uvicorn's internals (`scope`, `cycle`, `cycle.more_body`, `pipeline`, and its
+`on_response_complete`, restated here less the keep-alive timer), pinned with uvicorn
 in receiver/requirements.txt; tests/integration/receiver/test_limits.py checks each limit
 over the wire.
 """
@@ -194,7 +198,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             # Read before the pause took effect; parsed once the queue is through.
             self._backlog = memoryview(bytes(self._backlog) + data)
             return
-        self._unset_keepalive_if_required()
+        # No _unset_keepalive_if_required: no keep-alive timer is ever armed (see
+        # on_response_complete).
         if self._upgrade_body_left:
             rest = self._take_upgrade_body(data)
             if not len(rest):
@@ -227,17 +232,37 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
                 return
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if self._refused or self.transport.is_closing():
+        """uvicorn's, except that no keep-alive timer is armed: an idle connection gets the
+        keep-alive timeout as its deadline, and the sweep closes it past that (as uvicorn's
+        timer did, within a sweep interval). A timer per request, armed here and cancelled
+        by the next request's first bytes, was paid by every request.
+
+        Runs for every request, so holding() and the flow's resume_reading are inlined:
+        resume_reading is called only if reading is paused (else it does nothing)."""
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
             return
-        if not self.pipeline and self._backlog is not None:
+        flow = self.flow
+        pipeline = self.pipeline
+        if flow.read_paused:
+            flow.resume_reading()
+        if pipeline:
+            cycle, app = pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        if self._refused:
+            return
+        if self._backlog is not None and not pipeline:
             backlog, self._backlog = self._backlog, None
             self._feed(backlog)
-        if not self.holding():
-            self.flow.resume_reading()
-            cycle = self.cycle
-            if self._phase == _IDLE and (cycle is None or cycle.response_complete):
-                self._idle_since = next(_idle_order)
+        if not pipeline and self._backlog is None:
+            if flow.read_paused:
+                flow.resume_reading()
+            if self._phase == _IDLE:
+                cycle = self.cycle
+                if cycle is None or cycle.response_complete:
+                    # Nothing to do: idle, and closed by the sweep past the keep-alive.
+                    self._idle_since = next(_idle_order)
+                    self._deadline = self.loop.time() + self.timeout_keep_alive
 
     def _parse(self, data: bytes | memoryview) -> None:
         """Feeds the parser, then reads where it got to off uvicorn's own state.
@@ -257,9 +282,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         # in which a head begins is not counted, so the count never exceeds the head's size
         # and falls short of it by less than a slice. A head is refused once the count passes
         # the cap; one that completes is measured exactly (on_headers_complete).
-        self._slice_bytes = len(data)
+        size = self._slice_bytes = len(data)
         if phase == _HEAD:
-            self._head_bytes += len(data)
+            self._head_bytes += size
         began = self.scope
         try:
             self.parser.feed_data(data)
@@ -351,7 +376,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         ):
             # Raised through the parser, so this request is neither started nor queued.
             raise _HeadTooLarge
-        super().on_headers_complete()
+        HttpToolsProtocol.on_headers_complete(self)
 
     def _head_size(self) -> int:
         # "METHOD SP target SP HTTP/1.1 CRLF", each "name: value CRLF", then CRLF.

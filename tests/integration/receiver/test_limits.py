@@ -187,6 +187,24 @@ def test_a_connection_that_sends_nothing_is_closed(start: ReceiverStarter) -> No
         assert closed_by_peer(sock, within=4) == b""
 
 
+def test_an_idle_keep_alive_connection_is_closed_after_uvicorn_s_keep_alive(
+    start: ReceiverStarter,
+) -> None:
+    # No timer per request: the sweep closes an idle connection past uvicorn's 5 s keep-alive
+    # timeout (within a sweep interval, here a quarter second), as uvicorn's timer did.
+    receiver = start(env=FAST_LIMITS)
+    with connect(receiver) as sock:
+        sock.sendall(post(receiver))
+        assert read_response(sock)[0] == 200
+        # A request within the keep-alive is served, and restarts it.
+        time.sleep(3)
+        sock.sendall(post(receiver, extra={"X-Again": "1"}))
+        assert read_response(sock)[0] == 200
+        answered = time.monotonic()
+        assert closed_by_peer(sock, within=8) == b""
+        assert 4.5 < time.monotonic() - answered < 6.5
+
+
 def test_a_body_trickled_in_is_cut_off_with_a_408(start: ReceiverStarter) -> None:
     receiver = start(env=FAST_LIMITS)
     body = VALID
