@@ -248,7 +248,9 @@ def live(texter_sim: SimulatorServer) -> dict[str, str]:
 def test_a_create_never_retires_a_scenario_a_state_entry_may_hold(provider, texter_sim) -> None:
     news = checked(provider, inputs())
     held = provider.create(news)  # e.g. the resource a replacement supersedes
+    texter_sim.clear_request_log()
     again = configured(texter_sim).create(news)  # a later run, a fresh provider process
+    assert [r["route"] for r in texter_sim.request_log()] == ["import"]  # no listing needed
     assert again.id != held.id
     # The engine's delete of the old entry retires it, once the new one is recorded.
     assert live(texter_sim) == {again.id: "active", held.id: "active"}

@@ -296,9 +296,13 @@ class TexterSubscriptionProvider(ResourceProvider):
         wanted_hash = content.content_hash(desired)
         marker = ownership.new_marker(props["marker"])
         try:
-            # A hand-made scenario to adopt, as earlier runs left it.
-            before = self.run_start_listing.scenarios()
-            hand_made = self._hand_made(props, desired, wanted_hash, before)
+            # A hand-made scenario to adopt, as earlier runs left it: the only reason a
+            # create lists.
+            hand_made = (
+                self._hand_made(props, desired, wanted_hash, self.run_start_listing.scenarios())
+                if props.get("adopt")
+                else None
+            )
             scenario = self._import(content.with_marker(desired, str(marker)), marker, name)
         except TexterAPIError as exc:
             raise self._failure(props, str(exc), label=_event_label(props)) from None
@@ -448,8 +452,6 @@ class TexterSubscriptionProvider(ResourceProvider):
     ) -> dict[str, Any] | None:
         """With adopt: the scenario made by hand (no marker) under the same name with the
         same content. It is replaced by a managed copy, never shared (see ownership)."""
-        if not props.get("adopt"):
-            return None
         name = content.display_name(desired)
         candidates = [
             s
