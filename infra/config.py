@@ -23,6 +23,9 @@ from texter_webhooks.texter.inputs import ON_DESTROY, STATUSES
 
 PROJECT = "texter-webhooks"
 RECEIVERS = ("local", "cloudrun")
+# Where a subscription carries the receiver secret: an `Authorization: Bearer` header (the
+# URL is then plain and reviewable) or the URL's path (subscriptions of releases before it).
+SECRET_PLACES = ("header", "path")
 # The program's own defaults, which Pulumi.yaml's schema repeats for the CLI
 # (tests/unit/test_shared_facts.py keeps them equal).
 DEFAULTS: dict[str, Any] = {
@@ -31,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "localReceiverUrl": "http://127.0.0.1:8787",
     "subscriptionStatus": "active",
     "onDestroy": "inactivate",
+    "secretIn": "header",
 }
 # The Cloud Run settings' defaults are ReceiverServiceArgs' own: one place.
 _DEFAULTS = ReceiverServiceArgs(project="", region="", image="")
@@ -72,6 +76,7 @@ class StackConfig:
     subscriptions: tuple[SubscriptionConfig, ...]
     status: str
     on_destroy: str
+    secret_in_header: bool = DEFAULTS["secretIn"] == "header"
     cloudrun: CloudRunConfig | None = None
 
 
@@ -94,6 +99,8 @@ def load() -> StackConfig:
             config, "subscriptionStatus", STATUSES, default=DEFAULTS["subscriptionStatus"]
         ),
         on_destroy=_choice(config, "onDestroy", ON_DESTROY, default=DEFAULTS["onDestroy"]),
+        secret_in_header=_choice(config, "secretIn", SECRET_PLACES, default=DEFAULTS["secretIn"])
+        == "header",
         cloudrun=_cloudrun(config) if receiver == "cloudrun" else None,
     )
 

@@ -19,11 +19,16 @@ def main() -> None:
     receiver = build_receiver(cfg)
     if receiver is None:
         return
+    # The header form sends the secret as `Authorization: Bearer`: the URL is plain, so
+    # previews show it. The receiver takes both forms, so moving between them is an
+    # in-place update of each subscription with no delivery refused.
+    in_header = cfg.secret_in_header
     subscriptions = {
         sub.event: TexterSubscription(
             sub.event,
             TexterSubscriptionArgs(
-                url=receiver.url,
+                url=receiver.hook_url if in_header else receiver.url,
+                bearer_token=receiver.bearer_token if in_header else None,
                 event=sub.event,
                 placeholders=dict(sub.placeholders) or None,
                 status=cfg.status,
@@ -33,6 +38,7 @@ def main() -> None:
         for sub in cfg.subscriptions
     }
     pulumi.export("receiverUrl", receiver.url)  # secret: it carries the receiver secret
+    pulumi.export("receiverHookUrl", receiver.hook_url)  # plain: the header form's URL
     pulumi.export("subscriptionIds", {e: s.subscription_id for e, s in subscriptions.items()})
     pulumi.export("subscriptionStatuses", {e: s.live_status for e, s in subscriptions.items()})
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from texter_webhooks.gcp.naming import url_secret
+from texter_webhooks.gcp.naming import bearer_token, hook_url, url_secret
 
 
 @dataclass
@@ -17,9 +17,12 @@ class LocalReceiverArgs:
 
 class LocalReceiver(pulumi.ComponentResource):
     """Same outputs as the Cloud Run receiver: `url` (secret: it carries the receiver
+    secret), `hook_url` with `bearer_token` (the header form: the URL plain, the token
     secret) and `sink`, where acknowledged events go."""
 
     url: pulumi.Output[str]
+    hook_url: pulumi.Output[str]
+    bearer_token: pulumi.Output[str]
     sink: pulumi.Output[str]
 
     def __init__(
@@ -34,5 +37,16 @@ class LocalReceiver(pulumi.ComponentResource):
                 lambda s: f"{args.base_url}/hooks/{url_secret(s)}"
             )
         )
+        self.hook_url = pulumi.Output.from_input(hook_url(args.base_url))
+        self.bearer_token = pulumi.Output.secret(
+            pulumi.Output.from_input(args.secret).apply(bearer_token)
+        )
         self.sink = pulumi.Output.from_input("file (see `make status`)")
-        self.register_outputs({"url": self.url, "sink": self.sink})
+        self.register_outputs(
+            {
+                "url": self.url,
+                "hook_url": self.hook_url,
+                "bearer_token": self.bearer_token,
+                "sink": self.sink,
+            }
+        )

@@ -1,13 +1,14 @@
-"""The seven scenario endpoints: authentication, authorisation, input checks, then the change."""
+"""The scenario endpoints: authentication, authorisation, input checks, then the change."""
 
 from __future__ import annotations
 
+import re
 import sys
 import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from simulator import revisions
+from simulator import draft_ops, revisions
 from simulator.auth import authenticate, authorize
 from simulator.config import SimulatorConfig
 from simulator.errors import ApiError
@@ -28,6 +29,12 @@ from simulator.validation import (
 
 Handler = Callable[[ApiRequest], Response]
 
+# Delete Revision's documented pattern for its `version` path parameter (S9), capped so the
+# number stays a number any JSON reader holds exactly.
+VERSION_PARAM = re.compile(r"[0-9]{1,15}")
+# A change note; Texter documents no limit, so the description's is borrowed.
+REVISION_COMMENT_MAX = 2000
+
 
 class ScenarioApi:
     def __init__(
@@ -44,6 +51,9 @@ class ScenarioApi:
             "delete": self._delete,
             "runs": self._runs,
             "copy": self._copy,
+            "update_draft": self._update_draft,
+            "create_revision": self._create_revision,
+            "delete_revision": self._delete_revision,
         }
 
     def handle(self, route: Route, request: ApiRequest) -> Response:
@@ -54,6 +64,8 @@ class ScenarioApi:
             self._check_query(route, request)
             if "id" in request.path_params:
                 self._check_id(request.path_params["id"])
+            if "version" in request.path_params:
+                _check_version(request.path_params["version"])
             return self._handlers[route.name](request)
         except ApiError as err:
             return Response(err.status, err.body(), err.headers)
@@ -143,7 +155,7 @@ class ScenarioApi:
         return self._changed(Response(200, {"_id": scenario_id, "deleted": True}))
 
     def _changed(self, response: Response) -> Response:
-        """The success answer of activate/inactivate/delete in the configured reading."""
+        """The success answer of activate/inactivate/delete(_revision) in the configured reading."""
         return plain_ok() if self._config.plain_ok_replies else response
 
     def _runs(self, request: ApiRequest) -> Response:
@@ -163,3 +175,39 @@ class ScenarioApi:
             source, body["fromVersion"], body["newName"], author=self._author(body), now=now_ms()
         )
         return Response(201, self._store.add(scenario))
+
+    def _update_draft(self, request: ApiRequest) -> Response:
+        body = self._body(request, ("operations", "authorUid"), required=True)
+        operations = draft_ops.parse_operations(body, lenient=self._config.lenient_import)
+        author = self._author(body)
+        scenario = self._store.update(
+            request.path_params["id"],
+            lambda s: revisions.update_draft(s, operations, author=author, now=now_ms()),
+        )
+        return Response(200, scenario)
+
+    def _create_revision(self, request: ApiRequest) -> Response:
+        body = self._body(request, ("revisionComment", "authorUid"), required=False)
+        problems = Problems()
+        check_string(
+            body, "revisionComment", "", problems, required=False, max_len=REVISION_COMMENT_MAX
+        )
+        problems.raise_if_any()
+        comment, author = body.get("revisionComment", ""), self._author(body)
+        scenario = self._store.update(
+            request.path_params["id"],
+            lambda s: revisions.create_revision(s, comment, author=author, now=now_ms()),
+        )
+        return Response(201, scenario)
+
+    def _delete_revision(self, request: ApiRequest) -> Response:
+        version = int(request.path_params["version"])
+        scenario = self._store.update(
+            request.path_params["id"], lambda s: revisions.delete_revision(s, version)
+        )
+        return self._changed(Response(200, scenario))
+
+
+def _check_version(version: str) -> None:
+    if VERSION_PARAM.fullmatch(version) is None:
+        raise ApiError(400, "version: must be a revision number (1 to 15 digits)")

@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--plain-ok-replies",
         action="store_true",
-        help="activate, inactivate and delete answer 200 with the text/plain body OK",
+        help="activate, inactivate, delete and delete_revision answer 200 with the "
+        "text/plain body OK",
     )
     parser.add_argument(
         "--route",
@@ -66,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME=PATH",
         help="serve route NAME at PATH (relative to /server/api/v2, {id} for the scenario "
-        "id), e.g. inactivate=/scenarios/manage/{id}/pause; repeatable",
+        "id, {version} for delete_revision's version), e.g. "
+        "inactivate=/scenarios/manage/{id}/pause; repeatable",
     )
     parser.add_argument(
         "--fire-timeout", type=float, default=10.0, help="seconds per webhook POST (default 10)"

@@ -74,10 +74,11 @@ class SimulatorConfig:
     log_requests: bool = True
     # Largest accepted request body.
     max_body_bytes: int = 5 * 1024 * 1024
-    # Activate, inactivate and delete answer 200 with the text body `OK` (text/plain)
-    # instead of JSON: Texter's docs show several endpoints answering a plain `OK`.
+    # Activate, inactivate, delete and delete_revision answer 200 with the text body `OK`
+    # (text/plain) instead of JSON: Texter's docs show several endpoints answering a plain `OK`.
     plain_ok_replies: bool = False
-    # Route name -> path template (relative to API_PREFIX, `{id}` for the scenario id) served
+    # Route name -> path template (relative to API_PREFIX, `{id}` for the scenario id and, for
+    # delete_revision, `{version}` for the revision number) served
     # instead of the default, e.g. {"inactivate": "/scenarios/manage/{id}/pause"}: a stand-in
     # for a Texter whose routes differ from the client's.
     route_paths: Mapping[str, str] | None = None

@@ -9,19 +9,27 @@ records the conditions as failed instead: a filtered run, success and no deliver
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 
 from simulator.ids import new_object_id, now_ms
+from simulator.import_body import HEADER_VALUE_MAX, is_header_value
 from simulator.render import RenderError, render
 from simulator.revisions import Revision
 from simulator.samples import entities_for
 from simulator.store import ScenarioStore
-from simulator.validation import Problems, check_string, check_unknown_keys, require_object
+from simulator.validation import (
+    Problems,
+    check_string,
+    check_unknown_keys,
+    key_path,
+    require_object,
+)
 
 Poster = Callable[..., requests.Response]
 
@@ -65,6 +73,79 @@ def _sends(revision: Revision, event_name: str) -> bool:
             if isinstance(data, dict) and data.get("eventName") == event_name:
                 return True
     return False
+
+
+@dataclass(frozen=True)
+class _Outgoing:
+    """One rendered webhook request, and the header values no record may quote."""
+
+    method: str
+    url: str
+    payload: Any
+    headers: dict[str, str]
+    secrets: tuple[str, ...]
+
+
+def _outgoing(params: dict[str, Any], entities: dict[str, Any]) -> _Outgoing:
+    """The request an action sends; RenderError, with the run's error text, when it cannot."""
+    try:
+        payload = render(params.get("data", {}), entities, path="params.data")
+    except RenderError as exc:
+        raise RenderError(f"cannot render the request body: {exc}") from None
+    given = params.get("headers")
+    given = given if isinstance(given, dict) else {}
+    headers = {name: _rendered_header(name, value, entities) for name, value in given.items()}
+    return _Outgoing(
+        method=str(params.get("method", "post")).upper(),
+        url=str(params.get("url", "")),
+        payload=payload,
+        headers=headers,
+        secrets=tuple(_secret_parts([*map(str, given.values()), *headers.values()])),
+    )
+
+
+def _secret_parts(values: Iterable[str]) -> Iterator[str]:
+    """Each value, and the credentials of a ``<scheme> <credentials>`` one (Authorization):
+    the credentials may show up elsewhere alone, e.g. in a URL an error text quotes."""
+    for value in values:
+        yield value
+        credentials = value.partition(" ")[2].strip()
+        if credentials:
+            yield credentials
+
+
+def _rendered_header(name: str, value: Any, entities: dict[str, Any]) -> str:
+    """A header value with its references resolved, like the body's strings.
+
+    The errors name the header only: a render error quotes the reference, and so a part of
+    the value, which may be a secret.
+    """
+    path = key_path("params.headers", name)
+    try:
+        rendered = render(value, entities, path=path)
+    except RenderError:
+        raise RenderError(
+            f"cannot render the request headers: {path}: a reference does not resolve"
+        ) from None
+    # A whole-string reference keeps its JSON type; a header needs text, as embedded ones get.
+    text = rendered if isinstance(rendered, str) else json.dumps(rendered)
+    if len(text) > HEADER_VALUE_MAX or not is_header_value(text):
+        raise RenderError(
+            f"cannot render the request headers: {path}: the rendered value is not a valid "
+            "header value"
+        )
+    return text
+
+
+REDACTED = "<redacted>"
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of each secret replaced, longest first (so a secret
+    holding a shorter one goes whole)."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text
 
 
 def _elapsed_ms(start: float) -> int:
@@ -197,23 +278,36 @@ class EventFirer:
         step: dict[str, Any] = {"type": "action", "name": "request", "index": index}
         status: int | None = None
         try:
-            payload = render(params.get("data", {}), entities, path="params.data")
-            response = self._post(
-                str(params.get("method", "post")).upper(),
-                str(params.get("url", "")),
-                json=payload,
-                timeout=self._timeout_s,
-            )
+            outgoing = _outgoing(params, entities)
         except RenderError as exc:
-            step["error"] = f"cannot render the request body: {exc}"
-        except requests.RequestException as exc:
-            step["error"] = f"request failed: {type(exc).__name__}: {exc}"
+            step["error"] = str(exc)
         else:
-            status = response.status_code
-            if self._record_output:
-                step["output"] = {"status": status}
-            if not 200 <= status < 300:
-                step["error"] = f"webhook answered HTTP {status}"
-            response.close()
+            status = self._send(outgoing, step)
         step["executionTime"] = _elapsed_ms(clock)
         return step, status
+
+    def _send(self, outgoing: _Outgoing, step: dict[str, Any]) -> int | None:
+        """POST (or whatever the action's method is) and record the outcome in ``step``.
+
+        The given headers go along with the HTTP client's own; one of the same name
+        (case-insensitively) replaces the client's.
+        """
+        try:
+            response = self._post(
+                outgoing.method,
+                outgoing.url,
+                json=outgoing.payload,
+                headers=outgoing.headers,
+                timeout=self._timeout_s,
+            )
+        except requests.RequestException as exc:
+            # An exception's text may quote what was sent: no header value reaches a run.
+            step["error"] = redact(f"request failed: {type(exc).__name__}: {exc}", outgoing.secrets)
+            return None
+        status = response.status_code
+        if self._record_output:
+            step["output"] = {"status": status}
+        if not 200 <= status < 300:
+            step["error"] = f"webhook answered HTTP {status}"
+        response.close()
+        return status

@@ -7,6 +7,7 @@ half-checked template.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,9 +46,22 @@ LOADER_KEYS = ("name", "alias", "params", "confidentialData")
 STEP_KEYS = ("name", "params", "confidentialData")
 # A loop item is documented only as `{loop: {...}}` (contract §5): its inside is not checked.
 LOOP_ITEM_KEYS = ("loop",)
-# Only these request-action params are documented; anything else (e.g. headers) is [ND].
-REQUEST_PARAM_KEYS = ("url", "method", "json", "data")
+# The templates show url, method, json and data; Texter's marketplace scenarios and the bot
+# `request` function add headers (contract §4, S14). Anything else is [ND].
+REQUEST_PARAM_KEYS = ("url", "method", "json", "data", "headers")
 OPTION_KEYS = ("unorderedActions",)
+
+# Request-action headers: an RFC 9110 token as the name, printable ASCII as the value (so it
+# can never split a request or fail to encode when sent), within a cap per action.
+HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+HEADER_VALUE = re.compile(r"(?:[\x21-\x7e](?:[\x20-\x7e\t]*[\x21-\x7e])?)?")
+# Framing headers the HTTP client must compute itself: a given one would corrupt the request.
+REFUSED_HEADERS = ("host", "content-length", "transfer-encoding")
+HEADERS_MAX = 50
+HEADER_NAME_MAX = 256
+HEADER_VALUE_MAX = 8192
+# Paths under which a value is a header value: never echoed in a message (it may be a secret).
+HEADER_PATH_PART = ".params.headers."
 
 
 @dataclass(frozen=True)
@@ -89,7 +103,7 @@ def _validate_data(data: dict[str, Any], problems: Problems, *, lenient: bool) -
         data["loaders"] = _validate_loaders(data["loaders"], problems, lenient=lenient)
     if "conditions" in data:
         _validate_conditions(data["conditions"], problems, lenient=lenient)
-    placeholder_paths = _report_placeholders(data, problems)
+    placeholder_paths = report_placeholders(data, "data", problems)
     _validate_actions(data, problems, placeholder_paths, lenient=lenient)
     if "loops" in data:
         data["loops"] = _validate_loops(data["loops"], problems, lenient=lenient)
@@ -127,7 +141,7 @@ def _validate_loaders(loaders: Any, problems: Problems, *, lenient: bool) -> Any
             problems.add(group_path, "must be a list")
             continue
         for index, item in enumerate(items):
-            _validate_step(item, index_path(group_path, index), LOADER_KEYS, problems, lenient)
+            validate_step(item, index_path(group_path, index), LOADER_KEYS, problems, lenient)
             if isinstance(item, dict):
                 check_string(item, "alias", index_path(group_path, index), problems, required=False)
     return loaders
@@ -144,10 +158,10 @@ def _validate_conditions(conditions: Any, problems: Problems, *, lenient: bool) 
             problems.add(group_path, "must be a non-empty list of conditions")
             continue
         for index, item in enumerate(group):
-            _validate_step(item, index_path(group_path, index), STEP_KEYS, problems, lenient)
+            validate_step(item, index_path(group_path, index), STEP_KEYS, problems, lenient)
 
 
-def _validate_step(
+def validate_step(
     item: Any, path: str, allowed: tuple[str, ...], problems: Problems, lenient: bool
 ) -> None:
     """A loader, condition or action item: ``{name, params, confidentialData?}``."""
@@ -176,16 +190,24 @@ def _validate_actions(
         problems.add("data.actions", "must be a non-empty list of actions")
         return
     for index, action in enumerate(actions):
-        path = index_path("data.actions", index)
-        _validate_step(action, path, STEP_KEYS, problems, lenient)
-        if (
-            isinstance(action, dict)
-            and action.get("name") == "request"
-            and isinstance(action.get("params"), dict)
-        ):
-            _validate_request_params(
-                action["params"], key_path(path, "params"), problems, placeholder_paths, lenient
-            )
+        validate_action(
+            action, index_path("data.actions", index), problems, placeholder_paths, lenient=lenient
+        )
+
+
+def validate_action(
+    action: Any, path: str, problems: Problems, placeholder_paths: set[str], *, lenient: bool
+) -> None:
+    """One action definition; ``placeholder_paths`` were already reported (no second message)."""
+    validate_step(action, path, STEP_KEYS, problems, lenient)
+    if (
+        isinstance(action, dict)
+        and action.get("name") == "request"
+        and isinstance(action.get("params"), dict)
+    ):
+        _validate_request_params(
+            action["params"], key_path(path, "params"), problems, placeholder_paths, lenient
+        )
 
 
 def _validate_request_params(
@@ -209,26 +231,68 @@ def _validate_request_params(
     # `data` is the request body; Texter's docs show request actions without one.
     if "data" in params and not isinstance(params["data"], dict):
         problems.add(key_path(path, "data"), "must be a JSON object")
+    if "headers" in params:
+        _validate_headers(params["headers"], key_path(path, "headers"), problems)
+
+
+def _validate_headers(headers: Any, path: str, problems: Problems) -> None:
+    """Header names and values; a message names the header, never its value."""
+    if not isinstance(headers, dict):
+        problems.add(path, "must be a JSON object of header names to string values")
+        return
+    if len(headers) > HEADERS_MAX:
+        problems.add(path, f"must hold at most {HEADERS_MAX} headers")
+        return
+    seen: set[str] = set()
+    for name, value in headers.items():
+        header_path = key_path(path, name)
+        _validate_header_name(name, header_path, seen, problems)
+        if not isinstance(value, str):
+            problems.add(header_path, "must be a string")
+        elif len(value) > HEADER_VALUE_MAX:
+            problems.add(header_path, f"must be at most {HEADER_VALUE_MAX} characters")
+        elif not is_header_value(value):
+            problems.add(
+                header_path,
+                "must be printable ASCII without CR/LF or leading/trailing whitespace",
+            )
+
+
+def _validate_header_name(name: str, path: str, seen: set[str], problems: Problems) -> None:
+    if len(name) > HEADER_NAME_MAX or not HEADER_NAME.fullmatch(name):
+        problems.add(path, f"the name must be an HTTP token of at most {HEADER_NAME_MAX} chars")
+    elif name.lower() in REFUSED_HEADERS:
+        problems.add(path, "is set by the HTTP client and cannot be given")
+    elif name.lower() in seen:
+        problems.add(path, "is given twice (header names are case-insensitive)")
+    seen.add(name.lower())
+
+
+def is_header_value(value: Any) -> bool:
+    return isinstance(value, str) and HEADER_VALUE.fullmatch(value) is not None
 
 
 def _validate_loops(loops: Any, problems: Problems, *, lenient: bool) -> Any:
     if not isinstance(loops, list):
         problems.add("data.loops", "must be a list of {loop: {...}} objects")
         return loops
-    kept = []
-    for index, item in enumerate(loops):
-        path = index_path("data.loops", index)
-        if not isinstance(item, dict):
-            problems.add(path, "must be a JSON object")
-            kept.append(item)
-            continue
-        item = check_unknown_keys(item, LOOP_ITEM_KEYS, path, problems, lenient=lenient)
-        if "loop" not in item:
-            problems.add(key_path(path, "loop"), "is required")
-        elif not isinstance(item["loop"], dict):
-            problems.add(key_path(path, "loop"), "must be a JSON object")
-        kept.append(item)
-    return kept
+    return [
+        validate_loop_item(item, index_path("data.loops", index), problems, lenient=lenient)
+        for index, item in enumerate(loops)
+    ]
+
+
+def validate_loop_item(item: Any, path: str, problems: Problems, *, lenient: bool) -> Any:
+    """A ``{loop: {...}}`` item; returns it without unknown keys when lenient."""
+    if not isinstance(item, dict):
+        problems.add(path, "must be a JSON object")
+        return item
+    item = check_unknown_keys(item, LOOP_ITEM_KEYS, path, problems, lenient=lenient)
+    if "loop" not in item:
+        problems.add(key_path(path, "loop"), "is required")
+    elif not isinstance(item["loop"], dict):
+        problems.add(key_path(path, "loop"), "must be a JSON object")
+    return item
 
 
 def _validate_tags(data: dict[str, Any], problems: Problems) -> None:
@@ -253,11 +317,15 @@ def _validate_options(options: Any, problems: Problems, *, lenient: bool) -> Any
     return options
 
 
-def _report_placeholders(data: dict[str, Any], problems: Problems) -> set[str]:
+def report_placeholders(value: Any, path: str, problems: Problems) -> set[str]:
+    """Report every ``{{...}}`` under ``value``; returns the paths reported."""
     paths: set[str] = set()
-    for path, placeholder in find_placeholders(data, "data"):
-        problems.add(path, f"contains the unfilled placeholder {placeholder}")
-        paths.add(path)
+    for found_path, placeholder in find_placeholders(value, path):
+        if HEADER_PATH_PART in found_path:
+            problems.add(found_path, "contains an unfilled {{...}} placeholder")
+        else:
+            problems.add(found_path, f"contains the unfilled placeholder {placeholder}")
+        paths.add(found_path)
     return paths
 
 

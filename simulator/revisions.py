@@ -7,10 +7,13 @@ under its lock and persist the result as one step.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from simulator import draft_ops
 from simulator.errors import ApiError
 from simulator.ids import new_object_id
+from simulator.validation import is_int
 
 Scenario = dict[str, Any]
 Revision = dict[str, Any]
@@ -66,9 +69,20 @@ def _revision(
     }
 
 
-def _draft(scenario_id: str, content: dict[str, Any], *, author: str, now: int) -> Revision:
+def _draft(
+    scenario_id: str,
+    content: dict[str, Any],
+    *,
+    author: str,
+    now: int,
+    parent_version: int | None = None,
+) -> Revision:
+    # A draft started from a revision records it, so the revision it becomes can name its
+    # parent; a draft imported as such has no parent and no parentVersion.
+    parent = {} if parent_version is None else {"parentVersion": parent_version}
     return {
         **_body(scenario_id, content, "draft"),
+        **parent,
         "metadata": {"authorUid": author, "created": now, "modified": now},
     }
 
@@ -144,6 +158,10 @@ def is_active(scenario: Scenario) -> bool:
     return "activeRevision" in scenario
 
 
+def _newest(revisions: Iterable[Revision]) -> Revision | None:
+    return max(revisions, key=lambda r: r.get("version", 0), default=None)
+
+
 def activate(
     scenario: Scenario,
     version: int | None,
@@ -165,11 +183,12 @@ def activate(
             return scenario
         raise ApiError(409, f"scenario {scenario['_id']} is already active")
     if version is None:
-        if not inactive:
+        newest = _newest(inactive)
+        if newest is None:
             raise ApiError(
                 409, f"scenario {scenario['_id']} has no revision to activate (drafts only)"
             )
-        target = max(inactive, key=lambda r: r.get("version", 0))
+        target = newest
     else:
         matches = [r for r in inactive if r.get("version") == version]
         if not matches:
@@ -227,6 +246,97 @@ def copied_scenario(
             now=now,
         )
     )
+    return _ordered(scenario)
+
+
+def update_draft(
+    scenario: Scenario, operations: Sequence[draft_ops.Operation], *, author: str, now: int
+) -> Scenario:
+    """Apply the operations, in order, to the scenario's draft, all of them or none.
+
+    Without a draft, one is started from the running revision, or when paused from the
+    newest inactive one. What runs does not change until a revision is made and activated.
+    """
+    scenario = copy.deepcopy(scenario)
+    draft = _the_draft(scenario) or _started_draft(scenario, author=author, now=now)
+    for operation in operations:
+        draft_ops.apply(draft, operation)
+    draft_ops.check_complete(draft)
+    draft.setdefault("metadata", {})["modified"] = now
+    scenario["drafts"] = [draft]
+    return _ordered(scenario)
+
+
+def _the_draft(scenario: Scenario) -> Revision | None:
+    drafts: list[Revision] = scenario.get("drafts", [])
+    if len(drafts) > 1:
+        # Which one an edit or a publish means is not documented: refuse rather than guess.
+        raise ApiError(
+            409, f"scenario {scenario['_id']} has {len(drafts)} drafts; the simulator handles one"
+        )
+    return drafts[0] if drafts else None
+
+
+def _started_draft(scenario: Scenario, *, author: str, now: int) -> Revision:
+    base = scenario.get("activeRevision") or _newest(scenario.get("inactiveRevisions", []))
+    if base is None:
+        raise ApiError(409, f"scenario {scenario['_id']} has no revision to start a draft from")
+    return _draft(
+        scenario["_id"],
+        _content(base),
+        author=author,
+        now=now,
+        parent_version=base.get("version"),
+    )
+
+
+def create_revision(scenario: Scenario, comment: str, *, author: str, now: int) -> Scenario:
+    """Publish the draft as a new inactive revision; the running revision keeps running."""
+    scenario = copy.deepcopy(scenario)
+    draft = _the_draft(scenario)
+    if draft is None:
+        raise ApiError(409, f"scenario {scenario['_id']} has no draft to publish")
+    revision = _revision(
+        scenario["_id"],
+        _content(draft),
+        status="inactive",
+        version=_next_version(scenario),
+        parent_version=draft.get("parentVersion"),
+        comment=comment,
+        author=author,
+        now=now,
+    )
+    scenario.setdefault("inactiveRevisions", []).append(revision)
+    scenario["drafts"] = []
+    return _ordered(scenario)
+
+
+def _next_version(scenario: Scenario) -> int:
+    numbers = [r["version"] for r in versions(scenario) if is_int(r.get("version"))]
+    return max(numbers, default=0) + 1
+
+
+def delete_revision(scenario: Scenario, version: int) -> Scenario:
+    """The scenario without inactive revision ``version``.
+
+    The running revision cannot go (409), nor the scenario's last revision when it has no
+    draft either: a scenario with nothing in it is none of the states a client can read.
+    """
+    scenario = copy.deepcopy(scenario)
+    active = scenario.get("activeRevision")
+    if active is not None and active.get("version") == version:
+        raise ApiError(
+            409, f"version {version} is the active revision; activate another version first"
+        )
+    inactive: list[Revision] = scenario.get("inactiveRevisions", [])
+    kept = [r for r in inactive if r.get("version") != version]
+    if len(kept) == len(inactive):
+        raise ApiError(404, f"scenario {scenario['_id']} has no revision with version {version}")
+    if active is None and not kept and not scenario.get("drafts"):
+        raise ApiError(
+            409, f"version {version} is the scenario's last revision; delete the scenario instead"
+        )
+    scenario["inactiveRevisions"] = kept
     return _ordered(scenario)
 
 

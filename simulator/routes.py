@@ -1,9 +1,10 @@
 """The API route table (paths relative to ``/server/api/v2``) and how a request finds its route.
 
-Paths are written as templates with an ``{id}`` placeholder for the scenario id. The table can
-be served with other paths (``SimulatorConfig.route_paths``), so a tool that must notice when
-Texter's routes are not the ones the client assumes can be tested against a simulator that
-serves different ones.
+Paths are written as templates with an ``{id}`` placeholder for the scenario id and, on
+delete_revision, a ``{version}`` placeholder for the revision number; each stands for one path
+segment. The table can be served with other paths (``SimulatorConfig.route_paths``), so a
+tool that must notice when Texter's routes are not the ones the client assumes can be tested
+against a simulator that serves different ones.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from functools import cached_property
 from simulator import scopes
 from simulator.errors import ApiError
 
-ID_PLACEHOLDER = "{id}"
-_ID = r"(?P<id>[^/]+)"
+# The names a path template may hold as ``{name}``; handlers read them from ``path_params``.
+PLACEHOLDERS: tuple[str, ...] = ("id", "version")
+_PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
 
 
 @dataclass(frozen=True)
@@ -33,14 +35,22 @@ class Route:
         return compile_path(self.path)
 
     @property
-    def takes_id(self) -> bool:
-        return ID_PLACEHOLDER in self.path
+    def placeholders(self) -> tuple[str, ...]:
+        """The placeholder names of the path, in path order (``("id", "version")``)."""
+        return placeholders_of(self.path)
+
+
+def placeholders_of(path: str) -> tuple[str, ...]:
+    return tuple(_PLACEHOLDER.findall(path))
 
 
 def compile_path(path: str) -> re.Pattern[str]:
-    """The regular expression matching a path template; ``{id}`` is one path segment."""
-    literal_parts = path.split(ID_PLACEHOLDER)
-    return re.compile(_ID.join(re.escape(part) for part in literal_parts))
+    """The regular expression matching a path template; each placeholder is one path segment."""
+    pattern, end = "", 0
+    for found in _PLACEHOLDER.finditer(path):
+        pattern += re.escape(path[end : found.start()]) + f"(?P<{found.group(1)}>[^/]+)"
+        end = found.end()
+    return re.compile(pattern + re.escape(path[end:]))
 
 
 ROUTES: tuple[Route, ...] = (
@@ -69,6 +79,24 @@ ROUTES: tuple[Route, ...] = (
         "runs", "GET", "/scenarios/manage/{id}/runs", (scopes.VIEW_RUNS, scopes.MANAGE_ON_BEHALF)
     ),
     Route("copy", "POST", "/scenarios/manage/{id}/copy", (scopes.CREATE, scopes.MANAGE_ON_BEHALF)),
+    Route(
+        "update_draft",
+        "POST",
+        "/scenarios/manage/{id}/draft",
+        (scopes.EDIT, scopes.MANAGE_ON_BEHALF),
+    ),
+    Route(
+        "create_revision",
+        "POST",
+        "/scenarios/manage/{id}/revisions",
+        (scopes.EDIT, scopes.MANAGE_ON_BEHALF),
+    ),
+    Route(
+        "delete_revision",
+        "DELETE",
+        "/scenarios/manage/{id}/revisions/{version}",
+        (scopes.EDIT, scopes.MANAGE_ON_BEHALF),
+    ),
 )
 ROUTE_NAMES: tuple[str, ...] = tuple(route.name for route in ROUTES)
 
@@ -102,14 +130,16 @@ def _checked_path(route: Route, path: str) -> str:
         raise ValueError(f"{where}: the path must start with '/', got {path!r}")
     if any(ch.isspace() or ch in "?#" for ch in path):
         raise ValueError(f"{where}: the path must not contain whitespace, '?' or '#': {path!r}")
-    without_id = path.replace(ID_PLACEHOLDER, "")
-    if "{" in without_id or "}" in without_id:
-        raise ValueError(f"{where}: {{id}} is the only placeholder a path may hold: {path!r}")
-    # The handlers read the scenario id from the path, so the placeholder count is fixed.
-    wanted = 1 if route.takes_id else 0
-    if path.count(ID_PLACEHOLDER) != wanted:
-        needs = "exactly one {id}" if wanted else "no {id}"
-        raise ValueError(f"{where}: the path needs {needs}: {path!r}")
+    if "{" in _PLACEHOLDER.sub("", path) or "}" in _PLACEHOLDER.sub("", path):
+        allowed = ", ".join(f"{{{name}}}" for name in route.placeholders) or "none"
+        raise ValueError(f"{where}: the only placeholder(s) its path may hold: {allowed}: {path!r}")
+    # The handlers read each parameter from the path, so every placeholder count is fixed.
+    found = placeholders_of(path)
+    for name in PLACEHOLDERS:
+        wanted = 1 if name in route.placeholders else 0
+        if found.count(name) != wanted:
+            needs = f"exactly one {{{name}}}" if wanted else f"no {{{name}}}"
+            raise ValueError(f"{where}: the path needs {needs}: {path!r}")
     return path
 
 

@@ -89,14 +89,36 @@ def check_string(
 def check_positive_int(
     obj: dict[str, Any], key: str, path: str, problems: Problems, *, required: bool
 ) -> None:
+    _check_int_from(obj, key, path, problems, required=required, minimum=(1, "a positive integer"))
+
+
+def check_index(
+    obj: dict[str, Any], key: str, path: str, problems: Problems, *, required: bool
+) -> None:
+    """A zero-based position in a list."""
+    _check_int_from(
+        obj, key, path, problems, required=required, minimum=(0, "a non-negative integer")
+    )
+
+
+def _check_int_from(
+    obj: dict[str, Any],
+    key: str,
+    path: str,
+    problems: Problems,
+    *,
+    required: bool,
+    minimum: tuple[int, str],  # the lowest value allowed, and how a message names the range
+) -> None:
     field_path = key_path(path, key)
     if key not in obj:
         if required:
             problems.add(field_path, "is required")
         return
     value = obj[key]
-    if not is_int(value) or value < 1:
-        problems.add(field_path, "must be a positive integer")
+    lowest, described = minimum
+    if not is_int(value) or value < lowest:
+        problems.add(field_path, f"must be {described}")
 
 
 def find_placeholders(value: Any, path: str) -> list[tuple[str, str]]:

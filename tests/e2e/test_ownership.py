@@ -154,7 +154,8 @@ def test_a_replacement_retires_the_old_scenario_only_once_the_new_one_is_recorde
     # Every inactivate fails: the new scenario is made and recorded, the old one's
     # delete fails and stays pending, nothing is doubled for good.
     texter_sim.add_fault("inactivate", "500", count=1_000_000)
-    subs.subscriptions = {"a": {"event": "chatAssigned", "url": receiver_url("hooks/v2")}}
+    # A new description: no draft can change it, so a new scenario replaces the old.
+    subs.subscriptions = {"a": {"event": "chatAssigned", "description": "to the CRM"}}
     with pytest.raises(auto.CommandError, match="inactivate"):
         subs.up()
     recorded = _entries(subs)
@@ -175,7 +176,7 @@ def test_retain_on_delete_keeps_the_scenario_a_replacement_supersedes(
     subs.subscriptions = {"a": {"event": "chatAssigned", "retain_on_delete": True}}
     subs.up()
     [old] = held(subs)
-    subs.subscriptions["a"]["url"] = receiver_url("hooks/v2")
+    subs.subscriptions["a"]["description"] = "to the CRM"  # replaces
     subs.up()
     [new] = held(subs)
     assert active(texter_sim) == {old, new}  # retained: still Texter's, no longer ours

@@ -60,7 +60,7 @@ def test_create_then_a_no_op_preview_and_up_make_zero_api_calls(subs: Subscripti
     assert subs.api_calls() == []
 
 
-def test_changes_show_field_by_field_and_replace_without_a_duplicate(
+def test_changes_show_field_by_field_update_in_place_or_replace_without_a_duplicate(
     subs: SubscriptionStack,
 ) -> None:
     subs.subscriptions = {"assigned": {"event": "chatAssigned"}, "matched": MATCHED}
@@ -77,19 +77,23 @@ def test_changes_show_field_by_field_and_replace_without_a_duplicate(
     }
     preview = subs.preview(diff=True)
     text = preview.stdout
+    # A new description (no draft changes it) replaces; new conditions are drafted.
     assert f"+-{SUBSCRIPTION_TYPE}: (replace)" in text
+    assert f"~ {SUBSCRIPTION_TYPE}: (update)" in text
     assert changed(text, "description", '"assigned chats to the CRM"', sign="+")
     assert re.search(r'~ url_fingerprint\s*: "\w{12}" => "\w{12}"', text)
     assert changed(text, "expression", r'"text == \"help\"" => "text == \"urgent\""')
     assert RECEIVER_SECRET not in text
-    assert preview.change_summary == {"replace": 2, "same": 1}
+    assert preview.change_summary == {"replace": 1, "update": 1, "same": 1}
 
     up = subs.up()
-    assert up.summary.resource_changes == {"replace": 2, "same": 1}
-    new_ids = {up.outputs["assignedId"].value, up.outputs["matchedId"].value}
+    assert up.summary.resource_changes == {"replace": 1, "update": 1, "same": 1}
+    new_assigned, matched = up.outputs["assignedId"].value, up.outputs["matchedId"].value
+    assert matched in old_ids  # the same scenario, a new revision
     live = subs.live()
-    assert {i for i, status in live.items() if status == "active"} == new_ids
-    assert {i for i, status in live.items() if status == "inactive"} == old_ids  # on_destroy
+    assert {i for i, status in live.items() if status == "active"} == {new_assigned, matched}
+    # The replaced one inactivated (on_destroy), no other left behind.
+    assert {i for i, status in live.items() if status == "inactive"} == old_ids - {matched}
 
 
 def test_status_changes_in_place(subs: SubscriptionStack) -> None:

@@ -63,8 +63,11 @@ def test_cloudrun_stack_wires_the_service_url_into_every_subscription(cloud: Clo
     subscriptions = {r.name: r for r in cloud.of_type(DYNAMIC)}
     assert set(subscriptions) == {"chatAssigned", "newMatchedMessage"}
     for subscription in subscriptions.values():
-        assert subscription.plain("url") == f"{SERVICE_URI}/hooks/{SECRET}"
-        assert list(find_text(subscription.inputs["url"], SECRET)) == [("", True)]
+        # The header form (the default): the URL plain and reviewable, the token secret.
+        assert subscription.plain("url") == f"{SERVICE_URI}/hooks"
+        assert list(find_text(subscription.inputs["url"], SECRET)) == []
+        assert list(find_text(subscription.inputs["url"], "/hooks")) == [("", False)]
+        assert list(find_text(subscription.inputs["bearer_token"], SECRET)) == [("", True)]
     assert subscriptions["newMatchedMessage"].plain("placeholders") == {
         "expression": 'text == "help"'
     }
@@ -81,7 +84,17 @@ def test_local_stack_creates_no_cloud_resource(cloud: Cloud, config):
     cloud.run(program.main)
     assert not [r for r in cloud.registrations if r.typ.startswith(("gcp:", "random:"))]
     urls = {r.plain("url") for r in cloud.of_type(DYNAMIC)}
-    assert urls == {f"http://127.0.0.1:8787/hooks/{SECRET}"}
+    assert urls == {"http://127.0.0.1:8787/hooks"}
+    assert {r.plain("bearer_token") for r in cloud.of_type(DYNAMIC)} == {SECRET}
+
+
+def test_the_path_form_puts_the_secret_in_a_secret_url(cloud: Cloud, config):
+    apply({**config, "texter-webhooks:secretIn": "path"})
+    cloud.run(program.main)
+    for subscription in cloud.of_type(DYNAMIC):
+        assert subscription.plain("url") == f"{SERVICE_URI}/hooks/{SECRET}"
+        assert list(find_text(subscription.inputs["url"], SECRET)) == [("", True)]
+        assert subscription.inputs.get("bearer_token") is None
 
 
 @pytest.mark.parametrize(

@@ -175,9 +175,12 @@ def test_diff_is_field_level_and_ignores_the_provider_and_key_order(provider) ->
     status = provider.diff("id", olds, {**olds, "status": "inactive"})
     assert (status.changes, status.replaces) == (True, [])
     url = provider.diff("id", olds, checked(provider, inputs(url=URL + "-2"), olds))
-    assert url.changes is True
-    assert url.replaces == ["url"]
-    assert url.delete_before_replace is False  # the new one is live before the old goes
+    assert (url.changes, url.replaces) == (True, [])  # a new revision, in place
+    described = checked(provider, inputs(description="to the CRM"), olds)
+    description = provider.diff("id", olds, described)
+    assert (description.changes, description.replaces) == (True, ["description"])
+    # No draft changes a description: the new scenario is live before the old goes.
+    assert description.delete_before_replace is False
     on_destroy = provider.diff("id", olds, {**olds, "on_destroy": "delete"})
     assert (on_destroy.changes, on_destroy.replaces) == (True, [])
 
@@ -195,7 +198,8 @@ def test_read_shows_ui_edits_as_drift(provider, texter_sim) -> None:
     assert read.inputs["body_hash"] != created.outs["body_hash"]
     assert read.outs["drifted"] == ["description"]  # which field, not only a hash
     assert read.inputs["drifted"] == ["description"]  # the next preview names it
-    # The engine diffs the next up against the state's outputs.
+    # The engine diffs the next up against the state's outputs. No draft changes a
+    # description back: a new scenario.
     diff = provider.diff(created.id, read.outs, checked(provider, inputs(), read.inputs))
     assert diff.replaces == ["body_hash"]
 
@@ -215,6 +219,9 @@ def test_a_url_edited_in_the_ui_shows_as_its_fingerprint(provider, texter_sim) -
     assert read.outs["drifted"] == ["actions"]
     assert read.inputs["url_fingerprint"] != news["url_fingerprint"]
     assert "/hooks/x" not in str(read.outs["body"])  # the path masked, as ever
+    # Put back in place: a new revision of the same scenario.
+    diff = provider.diff(created.id, read.outs, checked(provider, inputs(), read.inputs))
+    assert (diff.changes, diff.replaces) == (True, [])
 
 
 def test_a_new_hash_derivation_or_attribution_replaces_nothing(provider, texter_sim) -> None:

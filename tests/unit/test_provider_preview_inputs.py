@@ -172,10 +172,18 @@ def test_check_of_known_inputs_computes_the_hash(host) -> None:
 
 
 def test_diff_of_a_preview_whose_new_url_is_unknown(host) -> None:
-    """A preview where the receiver is replaced: the URL is unknown until it is created."""
+    """A preview where the receiver is replaced: the URL is unknown until it is created.
+    A new URL is a new revision of the same scenario, so the preview says update."""
     response = diff(host, recorded(), inputs(url=UNKNOWN, body_hash=UNKNOWN))
     assert response.changes == provider_pb2.DiffResponse.DIFF_SOME
-    assert "url" in response.replaces
+    assert list(response.replaces) == []
+
+
+def test_diff_of_a_preview_whose_description_is_unknown(host) -> None:
+    """What shapes the description (which no draft can change) unknown: it may replace."""
+    response = diff(host, recorded(), inputs(description=UNKNOWN, body_hash=UNKNOWN))
+    assert response.changes == provider_pb2.DiffResponse.DIFF_SOME
+    assert "description" in response.replaces
 
 
 def test_diff_with_an_unknown_placeholder(host) -> None:
@@ -199,7 +207,13 @@ def test_diff_of_known_equal_inputs_is_no_change(host) -> None:
     assert response.changes == provider_pb2.DiffResponse.DIFF_NONE
 
 
-def test_diff_of_a_known_new_url_replaces(host) -> None:
+def test_diff_of_a_known_new_url_updates_in_place(host) -> None:
     response = diff(host, recorded(), inputs(url=NEW_URL))
     assert response.changes == provider_pb2.DiffResponse.DIFF_SOME
-    assert "url" in response.replaces
+    assert list(response.replaces) == []
+
+
+def test_diff_of_a_known_new_description_replaces(host) -> None:
+    response = diff(host, recorded(), inputs(description="another text"))
+    assert response.changes == provider_pb2.DiffResponse.DIFF_SOME
+    assert list(response.replaces) == ["description"]

@@ -27,6 +27,22 @@ def resource_id(name: str, stack: str, *, max_length: int) -> str:
     return f"{base}-{digest}"
 
 
+# The receiver's routes (receiver/app.py holds its own copy; test_shared_facts keeps them
+# equal): the secret in the path after HOOKS_PATH, or in a header to the plain HOOK_PATH.
+HOOKS_PATH = "/hooks/"
+HOOK_PATH = "/hooks"
+
+
+def hook_url(base_url: str) -> str:
+    """The receiver's URL for the header form: no secret in it."""
+    return base_url.rstrip("/") + HOOK_PATH
+
+
+def bearer_token(raw: str) -> str:
+    """The token the header form sends: the secret the URL form would carry."""
+    return url_secret(raw)
+
+
 def url_secret(raw: str) -> str:
     """The secret the webhook URL carries: the first of RECEIVER_SECRET's comma-separated
     secrets. Raises, without echoing the value, if the receiver would refuse it."""

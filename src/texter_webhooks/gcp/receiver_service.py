@@ -34,14 +34,20 @@ from texter_webhooks.gcp.args import (
 )
 from texter_webhooks.gcp.delay import IamPropagation
 from texter_webhooks.gcp.images import docker_engine_available
-from texter_webhooks.gcp.naming import SECRET_PATTERN, resource_id, url_secret
+from texter_webhooks.gcp.naming import (
+    HOOKS_PATH,
+    SECRET_PATTERN,
+    bearer_token,
+    hook_url,
+    resource_id,
+    url_secret,
+)
 
 RESOURCE_TYPE = "texter-webhooks:receiver:ReceiverService"
 
 # The receiver listens on $PORT; Cloud Run sets PORT to the declared container port.
 CONTAINER_PORT = 8080
 HEALTH_PATH = "/healthz"
-HOOKS_PATH = "/hooks/"
 # Deliveries a consumer fails this often move to the dead-letter topic instead of looping.
 MAX_DELIVERY_ATTEMPTS = 10
 # Subscriptions keep unacknowledged events 31 days, the most Pub/Sub allows (default 7):
@@ -93,13 +99,16 @@ class _Events:
 class ReceiverService(pulumi.ComponentResource):
     """The webhook receiver on Cloud Run, publishing to Pub/Sub.
 
-    Outputs: `url` (secret: it carries the receiver secret), `sink` (the RECEIVER_SINK the
+    Outputs: `url` (secret: it carries the receiver secret in its path), `hook_url` and
+    `bearer_token` (the header form: the URL plain, the token secret), `sink` (the RECEIVER_SINK the
     service runs with), `topic`, `dead_letter_topic`, `subscription` and
     `dead_letter_subscription` (Pub/Sub ids), `service_account_email`, `service_name`
     and `image` (the image the service runs).
     """
 
     url: pulumi.Output[str]
+    hook_url: pulumi.Output[str]
+    bearer_token: pulumi.Output[str]
     sink: pulumi.Output[str]
     topic: pulumi.Output[str]
     dead_letter_topic: pulumi.Output[str]
@@ -142,6 +151,12 @@ class ReceiverService(pulumi.ComponentResource):
                 lambda parts: f"{parts[0]}{HOOKS_PATH}{url_secret(parts[1])}"
             )
         )
+        # The header form: the URL is plain, and waits for the exclusion all the same (a
+        # subscription may still carry the secret in its path until it is updated).
+        self.hook_url = pulumi.Output.all(service.uri, exclusion.id).apply(
+            lambda parts: hook_url(parts[0])
+        )
+        self.bearer_token = pulumi.Output.secret(secret.value.apply(bearer_token))
         self.sink = pulumi.Output.concat(
             "pubsub:projects/", args.project, "/topics/", events.topic.name
         )
@@ -155,6 +170,8 @@ class ReceiverService(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "url": self.url,
+                "hook_url": self.hook_url,
+                "bearer_token": self.bearer_token,
                 "sink": self.sink,
                 "topic": self.topic,
                 "dead_letter_topic": self.dead_letter_topic,

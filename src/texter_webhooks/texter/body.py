@@ -22,6 +22,9 @@ from texter_webhooks.texter.inputs import STATUSES
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 MARKER_PREFIX = "[texter-webhooks:"
+# RFC 6750's b64token: what may follow `Bearer ` in an Authorization header.
+_BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+AUTHORIZATION = "Authorization"
 # How every subscription's name starts (the catalog's templates, docs/texter-api.md §4).
 SUBSCRIPTION_PREFIX = "(SUB) "
 
@@ -39,6 +42,7 @@ class BodySpec:
     status: str = "active"
     author_uid: str | None = None
     marker: str | None = None
+    bearer_token: str | None = None
 
 
 def canonical_json(value: Any) -> str:
@@ -135,6 +139,8 @@ def render(spec: BodySpec, *, stack: str) -> dict[str, Any]:
     if spec.marker:
         description = f"{description} {MARKER_PREFIX}{spec.marker}]".strip()
     data["description"] = description
+    if spec.bearer_token is not None:
+        _send_bearer_token(body, spec.bearer_token)
     body["asStatus"] = spec.status
     if spec.author_uid:
         body["authorUid"] = spec.author_uid
@@ -143,21 +149,43 @@ def render(spec: BodySpec, *, stack: str) -> dict[str, Any]:
     return body
 
 
-def request_urls(body: Mapping[str, Any]) -> list[str]:
-    """The URLs of the body's request actions (what Texter will call)."""
+def _send_bearer_token(body: dict[str, Any], token: str) -> None:
+    """Every request action sends `Authorization: Bearer <token>`."""
+    if not _BEARER_TOKEN.fullmatch(token):
+        raise TemplateError(
+            "bearer_token must be a non-empty RFC 6750 token "
+            "(A-Z a-z 0-9 - . _ ~ + /, then optional =)",
+            field="bearer_token",
+        )
+    for params in _request_params(body):
+        headers = {
+            name: value
+            for name, value in (params.get("headers") or {}).items()
+            if name.lower() != AUTHORIZATION.lower()
+        }
+        params["headers"] = {**headers, AUTHORIZATION: f"Bearer {token}"}
+
+
+def _request_params(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [
-        action["params"]["url"]
+        action["params"]
         for action in body.get("data", {}).get("actions", [])
         if isinstance(action, dict) and action.get("name") == "request"
     ]
 
 
+def request_urls(body: Mapping[str, Any]) -> list[str]:
+    """The URLs of the body's request actions (what Texter will call)."""
+    return [params["url"] for params in _request_params(body)]
+
+
 def masked(body: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of the body that is safe to show: request URLs masked."""
+    """A copy of the body that is safe to show: request URLs and header values masked."""
     shown = copy.deepcopy(dict(body))
-    for action in shown.get("data", {}).get("actions", []):
-        if isinstance(action, dict) and action.get("name") == "request":
-            action["params"]["url"] = mask_url(action["params"]["url"])
+    for params in _request_params(shown):
+        params["url"] = mask_url(params["url"])
+        if isinstance(params.get("headers"), dict):
+            params["headers"] = dict.fromkeys(params["headers"], "***")
     return shown
 
 

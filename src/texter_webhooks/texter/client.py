@@ -17,7 +17,7 @@ import datetime
 import email.utils
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
@@ -49,11 +49,16 @@ ROUTES: dict[str, tuple[str, str]] = {
     "inactivate": ("POST", "/scenarios/manage/{id}/inactivate"),
     "delete": ("DELETE", "/scenarios/manage/{id}"),
     "runs": ("GET", "/scenarios/manage/{id}/runs"),
+    "update_draft": ("POST", "/scenarios/manage/{id}/draft"),
+    "create_revision": ("POST", "/scenarios/manage/{id}/revisions"),
+    "delete_revision": ("DELETE", "/scenarios/manage/{id}/revisions/{version}"),
 }
 # Writes Texter may acknowledge with a non-JSON 2xx (the plain text `OK` of its docs).
-_BODYLESS_SUCCESS = frozenset({"activate", "inactivate", "delete"})
+_BODYLESS_SUCCESS = frozenset({"activate", "inactivate", "delete", "delete_revision"})
 # Safe to send again after an unknown outcome: they converge on the same state.
-_IDEMPOTENT = {"list", "activate", "inactivate", "delete", "runs"}
+# (Not update_draft: its operations apply to whatever the draft holds, so a resent one
+# could apply twice; nor create_revision, which publishes a new version each time.)
+_IDEMPOTENT = {"list", "activate", "inactivate", "delete", "runs", "delete_revision"}
 _ERRORS: dict[int, type[TexterAPIError]] = {
     400: ValidationError,
     401: AuthError,
@@ -149,8 +154,13 @@ class TexterClient:
     def find_by_name(self, name: str) -> list[dict[str, Any]]:
         return [s for s in self.list_scenarios() if scenario_name(s) == name]
 
-    def activate(self, scenario_id: str, *, author_uid: str | None = None) -> dict[str, Any]:
-        return self._call("activate", scenario_id, json_body=_author(author_uid))  # type: ignore[no-any-return]
+    def activate(
+        self, scenario_id: str, *, author_uid: str | None = None, version: int | None = None
+    ) -> dict[str, Any]:
+        """Resumes the newest revision, or with `version` makes that one the running one
+        (Texter's "revert to a version"; the one running before becomes inactive)."""
+        body = {**(_author(author_uid) or {}), **({"version": version} if version else {})}
+        return self._call("activate", scenario_id, json_body=body or None)  # type: ignore[no-any-return]
 
     def inactivate(self, scenario_id: str, *, author_uid: str | None = None) -> dict[str, Any]:
         return self._call("inactivate", scenario_id, json_body=_author(author_uid))  # type: ignore[no-any-return]
@@ -158,6 +168,25 @@ class TexterClient:
     def delete(self, scenario_id: str) -> dict[str, Any]:
         """Texter's answer: JSON when it gives one, else {} (an empty or `OK` 2xx)."""
         answer = self._call("delete", scenario_id)
+        return answer if isinstance(answer, dict) else {}
+
+    def update_draft(
+        self, scenario_id: str, operations: Sequence[Mapping[str, Any]]
+    ) -> dict[str, Any]:
+        """Applies draft operations (docs/texter-api.md §1); the draft starts from the
+        revision in force when there is none. AmbiguousWriteError: read the draft first."""
+        return self._call(  # type: ignore[no-any-return]
+            "update_draft", scenario_id, json_body={"operations": list(operations)}
+        )
+
+    def create_revision(self, scenario_id: str, comment: str) -> dict[str, Any]:
+        """Publishes the draft as a new inactive revision; what runs does not change."""
+        return self._call(  # type: ignore[no-any-return]
+            "create_revision", scenario_id, json_body={"revisionComment": comment}
+        )
+
+    def delete_revision(self, scenario_id: str, version: int) -> dict[str, Any]:
+        answer = self._call("delete_revision", scenario_id, version=version)
         return answer if isinstance(answer, dict) else {}
 
     def list_runs(self, scenario_id: str) -> list[dict[str, Any]]:
@@ -183,9 +212,10 @@ class TexterClient:
         *,
         json_body: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
+        version: int | None = None,
     ) -> Any:
         method, path = ROUTES[operation]
-        url = self.base_url + path.format(id=scenario_id or "")
+        url = self.base_url + path.format(id=scenario_id or "", version=version)
         started = time.monotonic()
 
         def attempt() -> Any:

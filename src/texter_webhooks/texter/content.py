@@ -65,11 +65,12 @@ def live_body(scenario: Mapping[str, Any]) -> dict[str, Any] | None:
 def changed_fields(body: Mapping[str, Any], scenario: Mapping[str, Any]) -> list[str]:
     """The content fields (CONTENT_KEYS) in which the live scenario differs from the
     import body: what a hand edit in the Texter UI changed."""
-    wanted, live = _content(body.get("data", {})), _content(current_revision(scenario))
+    wanted, live = comparable(body.get("data", {})), comparable(current_revision(scenario))
     return [key for key in CONTENT_KEYS if wanted.get(key) != live.get(key)]
 
 
-def _content(revision: Mapping[str, Any]) -> dict[str, Any]:
+def comparable(revision: Mapping[str, Any]) -> dict[str, Any]:
+    """A revision's content (CONTENT_KEYS) as compared: marker out, empty defaults dropped."""
     content = {key: revision.get(key) for key in CONTENT_KEYS}
     content["description"] = strip_marker(str(content.get("description") or ""))
     pruned: dict[str, Any] = _pruned(content)
@@ -77,7 +78,12 @@ def _content(revision: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _hash_of(revision: Mapping[str, Any]) -> str:
-    return body_hash(_content(revision))
+    return body_hash(comparable(revision))
+
+
+def comparable_value(value: Any) -> Any:
+    """A part of a revision as `comparable` compares it."""
+    return _pruned(value)
 
 
 def _pruned(value: Any) -> Any:

@@ -15,7 +15,9 @@ import pulumi
 class Change(Enum):
     """What changing an input does."""
 
-    CONTENT = "content"  # a new scenario, if the content it renders changes
+    # What the scenario says: a new revision of the same scenario (Texter's drafts), or a
+    # new scenario where drafts cannot express the change (the description).
+    CONTENT = "content"
     IN_PLACE = "in place"  # an API call on the same scenario (activate / inactivate)
     STATE = "state only"  # recorded; Texter is not called
 
@@ -32,7 +34,10 @@ class TexterSubscriptionArgs:
 
     event: a catalog event name (`texter_webhooks/texter/events/<event>.json`), e.g.
         "chatAssigned"; or leave it None and give `template`, a full import body.
-    url: the receiver URL; fills every `{{yourWebhookURL}}`. Always kept secret.
+    url: the receiver URL; fills every `{{yourWebhookURL}}`. Kept secret unless
+        `bearer_token` is given (then the URL is expected to carry no secret).
+    bearer_token: sent by every request action as `Authorization: Bearer <token>`, so the
+        receiver's secret travels in a header, not in the URL. Always kept secret.
     display_name / description: default to the template's, the name suffixed `[<stack>]`;
         a name always starts with `(SUB) `, as the Texter UI expects of subscriptions.
     placeholders: values for the event's other placeholders or parameters, e.g.
@@ -45,6 +50,7 @@ class TexterSubscriptionArgs:
     """
 
     url: pulumi.Input[str] = field(metadata=CONTENT)
+    bearer_token: pulumi.Input[str] | None = field(default=None, metadata=CONTENT)
     event: str | None = field(default=None, metadata=CONTENT)
     template: Mapping[str, Any] | None = field(default=None, metadata=CONTENT)
     display_name: pulumi.Input[str] | None = field(default=None, metadata=CONTENT)

@@ -1,19 +1,28 @@
 """The dynamic provider behind TexterSubscription.
 
-Texter documents an update path (drafts, revisions, activation by version:
-docs/texter-api.md §8) that this provider does not use yet: a change of what the scenario
-*says* (its content: name, description, triggers, conditions, actions) replaces it,
-create-before-delete, so the new one is live before the old one goes. Status changes
-in place; attribution (`author_uid`), `on_destroy` and `adopt` in state only. Whether the
-content changed is decided by rendering both sides with the code in force, never by a
-stored hash, so a release that derives the hash differently replaces nothing.
+A change of what the scenario *says* (name, triggers, conditions, actions: the URL and
+headers in them) is made in place, as Texter documents it (docs/texter-api.md §1): draft
+operations, a new revision, its activation. The scenario keeps its `_id`, its run history
+and its marker, and the preview says `~ update`. Only what no draft operation can change,
+the description (it holds the ownership marker), replaces the scenario, create-before-
+delete. Status changes in place; attribution (`author_uid`), `on_destroy` and `adopt` in
+state only. Whether the content changed is decided by rendering both sides with the code
+in force, never by a stored hash, so a release that derives the hash differently changes
+nothing.
 
-Ownership (see `ownership`): a create owns only the scenario it imported itself, under a
-marker new to that create, and retires nothing but a hand-made scenario it adopts. The
-scenario a replacement supersedes is retired by the engine's delete of the old resource,
-once the new one is recorded (and kept, with `retain_on_delete`); that delete, even one
-left pending for a later process after a failed `up`, touches only the old scenario and its
-twins. So no operation retires a scenario another state entry holds.
+Invariants, each proven by a test through the CLI (tests/e2e/test_invariants.py,
+tests/e2e/test_ownership.py, tests/e2e/test_in_place_updates.py):
+
+- A scenario held by a state entry is written only by that entry's operations (and
+  retired by its delete): a create owns only the scenario it imported itself, under a
+  marker new to that create (see `ownership`), and retires nothing but a hand-made
+  scenario it adopts; an update touches its own scenario and its twins.
+- An in-place update chooses each step from what Texter holds now, so one cut short
+  (draft written, revision published, not yet active) is finished by the next `up`: no
+  second scenario, none lost.
+- The scenario a replacement supersedes is retired by the engine's delete of the old
+  resource, once the new one is recorded (and kept, with `retain_on_delete`).
+- A create that fails after its import landed deletes what it imported, and says which.
 
 The provider is pickled into state: it holds no credentials and no HTTP session. Both
 come from `configure()` (stack config `texter:baseUrl` / `texter:token`) in the provider
@@ -28,6 +37,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
@@ -43,7 +53,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from texter_webhooks.texter import content, ownership
+from texter_webhooks.texter import content, draft, ownership
 from texter_webhooks.texter.body import (
     BodySpec,
     body_hash,
@@ -55,6 +65,7 @@ from texter_webhooks.texter.body import (
 from texter_webhooks.texter.client import (
     RetryPolicy,
     TexterClient,
+    current_revision,
     scenario_name,
     scenario_status,
 )
@@ -83,6 +94,14 @@ BODY_KEYS = tuple(f.name for f in fields(BodySpec) if f.name in ALL_INPUTS)
 OUTPUT_KEYS = ("subscription_id", "live_status", "body", "twins", "drifted")
 # Where the SDK keeps the pickled provider, in inputs and in state.
 PROVIDER_KEY = "__provider"
+# What an unknown URL is rendered as while validating the rest of the body.
+_STAND_IN_URL = "https://unknown.invalid/"
+_NOT_SHAPING_DESCRIPTION = ("url", "bearer_token", "status", "author_uid")
+# Hand edits a new revision repairs (`content.changed_fields`); any other needs a new scenario.
+DRAFTABLE_DRIFT = frozenset(content.CONTENT_KEYS) - set(draft.NOT_DRAFTABLE)
+# Steps of an in-place update (draft, publish, activate), with room to re-read after an
+# answer that was lost.
+_UPDATE_STEPS = 8
 
 
 def recorded_elsewhere(pickled: Any) -> bool:
@@ -201,7 +220,7 @@ class TexterSubscriptionProvider(ResourceProvider):
         else:
             # An unknown URL (first preview): validate the rest with a stand-in and leave
             # the hash unknown, so the change shows and nothing fails.
-            stand_in = "https://unknown.invalid/" if url_unknown else url
+            stand_in = _STAND_IN_URL if url_unknown else url
             status = news["status"] if is_known(news.get("status")) else "active"
             spec = _body_spec({**news, "url": stand_in, "status": status})
             try:
@@ -223,7 +242,12 @@ class TexterSubscriptionProvider(ResourceProvider):
         ]
         replaces: list[str] = []
         if self._content_of(olds) != self._content_of(news) or olds.get("drifted"):
-            replaces = [k for k in changed if k in CONTENT_INPUTS] or ["body_hash"]
+            # A new revision of the same scenario, unless drafts cannot say it.
+            content_changed = [k for k in changed if k in CONTENT_INPUTS] or ["body_hash"]
+            if self._needs_new_scenario(olds, news):
+                replaces = content_changed
+            else:
+                changed = list(dict.fromkeys([*changed, *content_changed]))
         else:
             # A content input that renders the same content (or a new hash derivation).
             changed = [k for k in changed if k not in CONTENT_INPUTS]
@@ -248,6 +272,28 @@ class TexterSubscriptionProvider(ResourceProvider):
             stables=[],
             delete_before_replace=False,
         )
+
+    def _needs_new_scenario(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
+        """Whether the change is one no draft can make: the description (it holds the
+        ownership marker), as the inputs or a hand edit in Texter changed it."""
+        drifted = olds.get("drifted") or []
+        if any(field not in DRAFTABLE_DRIFT for field in drifted):
+            return True
+        old, new = self._description_of(olds), self._description_of(news)
+        return old is None or new is None or old != new
+
+    def _description_of(self, props: dict[str, Any]) -> str | None:
+        """The description `props` render to (marker aside); None while unknown. The URL
+        and token never shape it, so they may still be unknown (a first preview)."""
+        shaping = {k: props.get(k) for k in BODY_KEYS if k not in _NOT_SHAPING_DESCRIPTION}
+        if contains_unknown(shaping):
+            return None
+        stand_ins = {"url": _STAND_IN_URL, "bearer_token": None, "status": "active"}
+        try:
+            rendered = render(_body_spec({**props, **stand_ins}), stack=props["stack"])
+        except (TemplateError, KeyError):
+            return "not renderable"
+        return str(content.comparable(rendered["data"]).get("description", ""))
 
     def _drifted_fields(self, props: dict[str, Any], scenario: dict[str, Any]) -> list[str]:
         """Which content fields a hand edit changed (`status` drifts on its own)."""
@@ -372,12 +418,93 @@ class TexterSubscriptionProvider(ResourceProvider):
                 log.info("%s: retiring %s, a twin of %s", news["resource_name"], twin, id_)
                 self._end(twin, "inactivate", news)
             outputs["twins"] = None
-            if olds.get("status") != news["status"]:
-                scenario = self._set_status(id_, news["status"], news.get("author_uid"))
+            content_changed = self._content_of(olds) != self._content_of(news)
+            if content_changed or olds.get("drifted") or olds.get("status") != news["status"]:
+                scenario = self._converge(id_, news)
                 outputs.update(self._outputs(news, scenario, news["body_hash"]))
+                outputs["drifted"] = None
         except TexterAPIError as exc:
             raise self._failure(news, f"update failed: {exc}") from None
         return UpdateResult(outputs)
+
+    def _converge(self, id_: str, props: dict[str, Any]) -> dict[str, Any]:
+        """Brings scenario `id_` to the content and status `props` render to, in place:
+        draft operations, a new revision, its activation. Each step is chosen from what
+        Texter holds now, so an update cut short at any step (draft written, revision
+        published, not yet active) is finished by the next one, with the same `_id`."""
+        desired = self._render(props)["data"]
+        scenario = self._live(id_)
+        for _ in range(_UPDATE_STEPS):
+            step = self._next_step(scenario, desired, props)
+            if step is None:
+                return scenario
+            try:
+                answer = step()
+            except AmbiguousWriteError as exc:
+                # Maybe applied, maybe not: what Texter holds now decides the next step.
+                log.info("%s: %s; reading the scenario again", props["resource_name"], exc)
+                answer = {}
+            except ConflictError as exc:
+                # e.g. already active (an earlier attempt, a hand in the UI): read again.
+                log.info("%s: %s; reading the scenario again", props["resource_name"], exc)
+                answer = {}
+            scenario = answer if answer.get("_id") == id_ else self._live(id_)
+        raise TexterAPIError(
+            "update",
+            f"scenario {id_} still differs from the wanted revision after "
+            f"{_UPDATE_STEPS} steps (fields: {', '.join(self._drift(desired, scenario))})",
+        )
+
+    def _next_step(
+        self, scenario: dict[str, Any], desired: dict[str, Any], props: dict[str, Any]
+    ) -> Callable[[], dict[str, Any]] | None:
+        """The one call that brings `scenario` closer to `desired`; None when it is there."""
+        id_, wanted_status = scenario["_id"], props["status"]
+        live_status, author = scenario_status(scenario), props.get("author_uid")
+        wanted_hash = content.content_hash({"data": desired})
+        if content.live_content_hash(scenario) == wanted_hash:
+            if live_status == wanted_status:
+                return None
+            return lambda: self._set_status(id_, wanted_status, author)
+        if wanted_status == "inactive" and live_status == "active":
+            # Paused first: the new revision is then the newest, which is what a paused
+            # scenario holds in force.
+            return lambda: self._set_status(id_, "inactive", author)
+        published = [
+            r
+            for r in scenario.get("inactiveRevisions") or []
+            if content.content_hash({"data": r}) == wanted_hash and r.get("version")
+        ]
+        if published and wanted_status == "active":
+            version = max(int(r["version"]) for r in published)
+            return lambda: self.client.activate(id_, author_uid=author, version=version)
+        drafts = scenario.get("drafts") or []
+        base = drafts[-1] if drafts else current_revision(scenario)
+        fixed = draft.replaceable_only(base, desired)
+        if fixed:
+            raise TexterAPIError(
+                "update",
+                f"scenario {id_}'s {', '.join(fixed)} differs from the wanted one and no "
+                "Texter draft can change it: replace the resource (`pulumi up --replace`)",
+            )
+        operations = draft.operations(base, desired)
+        if not operations:
+            comment = f"texter-webhooks: {props['resource_name']} [{props['stack']}]"
+            return lambda: self.client.create_revision(id_, comment)
+        return lambda: self.client.update_draft(id_, operations)
+
+    def _live(self, id_: str) -> dict[str, Any]:
+        scenario = self.client.get_scenario(id_)
+        if scenario is None:
+            raise NotFoundError(
+                "update",
+                f"scenario {id_} is not in Texter's list: `pulumi refresh` drops it from "
+                "state, and the next `pulumi up` creates it again",
+            )
+        return scenario
+
+    def _drift(self, desired: dict[str, Any], scenario: dict[str, Any]) -> list[str]:
+        return content.changed_fields({"data": desired}, scenario) or ["status"]
 
     def _delete(self, id_: str, props: dict[str, Any]) -> None:
         action = props.get("on_destroy", "inactivate")
@@ -428,9 +555,11 @@ class TexterSubscriptionProvider(ResourceProvider):
     ) -> TexterProviderError:
         """An error naming the resource. Texter may echo the request back, so the receiver
         URL (it carries the secret) is masked wherever it appears."""
-        url = props.get("url")
+        url, token = props.get("url"), props.get("bearer_token")
         if isinstance(url, str) and url and is_known(url):
             message = message.replace(url, mask_url(url))
+        if isinstance(token, str) and token and is_known(token):
+            message = message.replace(token, "***")
 
         name = props.get("resource_name", "?")
         return TexterProviderError(f"{name}{f' ({label})' if label else ''}: {message}")

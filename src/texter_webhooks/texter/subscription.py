@@ -22,8 +22,9 @@ class TexterSubscription(Resource, module="texter", name="Subscription"):
     """Creates the subscription on `up`, diffs it field by field, repairs drift after a
     refresh, and inactivates or deletes it on `destroy`.
 
-    Type `pulumi-python:dynamic/texter:Subscription`. The URL is secret whatever is passed
-    (it usually carries the receiver's secret): encrypted in state, `[secret]` in previews.
+    Type `pulumi-python:dynamic/texter:Subscription`. The receiver's secret is encrypted in
+    state and `[secret]` in previews: `bearer_token` always, and the URL when no bearer token
+    is given (it then carries the secret in its path).
     """
 
     # Every output is declared here: undeclared ones never reach the program.
@@ -59,14 +60,18 @@ class TexterSubscription(Resource, module="texter", name="Subscription"):
             "url_fingerprint": None,
             **dict.fromkeys(OUTPUT_KEYS),
         }
-        props["url"] = pulumi.Output.secret(args.url)
+        if args.bearer_token is None:
+            props["url"] = pulumi.Output.secret(args.url)
+        else:
+            props["bearer_token"] = pulumi.Output.secret(args.bearer_token)
         if args.template is not None:
             props["template"] = dict(args.template)
         opts = pulumi.ResourceOptions.merge(
             opts,
             pulumi.ResourceOptions(
                 aliases=[pulumi.Alias(type_=UNNAMED_DYNAMIC_TYPE)],
-                additional_secret_outputs=["url", "body"],
+                additional_secret_outputs=["bearer_token", "body"]
+                + (["url"] if args.bearer_token is None else []),
             ),
         )
         super().__init__(TexterSubscriptionProvider(), resource_name, props, opts)

@@ -65,6 +65,17 @@ class Api:
     def copy(self, scenario_id: str, body: Any, **kwargs: Any) -> requests.Response:
         return self.call("POST", f"{MANAGE}/{scenario_id}/copy", json=body, **kwargs)
 
+    def update_draft(self, scenario_id: str, body: Any, **kwargs: Any) -> requests.Response:
+        return self.call("POST", f"{MANAGE}/{scenario_id}/draft", json=body, **kwargs)
+
+    def create_revision(
+        self, scenario_id: str, body: Any = None, **kwargs: Any
+    ) -> requests.Response:
+        return self.call("POST", f"{MANAGE}/{scenario_id}/revisions", json=body, **kwargs)
+
+    def delete_revision(self, scenario_id: str, version: Any, **kwargs: Any) -> requests.Response:
+        return self.call("DELETE", f"{MANAGE}/{scenario_id}/revisions/{version}", **kwargs)
+
     def control(self, method: str, name: str, body: Any = None) -> requests.Response:
         return requests.request(
             method, f"{self.server.root_url}/_sim/{name}", json=body, timeout=15

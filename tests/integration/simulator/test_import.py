@@ -134,7 +134,7 @@ ACTION = ("data", "actions", 0)
 # One case per rule; the validator applies each rule the same way wherever it appears.
 INVALID_BODIES = [
     (_set(("extra",), 1), "extra: unknown field"),
-    (_set((*ACTION, "params", "headers"), {}), "data.actions[0].params.headers: unknown field"),
+    (_set((*ACTION, "params", "timeout"), 5), "data.actions[0].params.timeout: unknown field"),
     (_set(("asStatus",), "paused"), "asStatus: must be one of active, inactive, draft"),
     (_delete(("data", "name")), "data.name: is required"),
     (_set(("data", "name"), "x" * 201), "data.name: must be at most 200 characters"),
@@ -204,7 +204,7 @@ def test_lenient_import_ignores_unknown_fields_but_keeps_the_other_rules(make_si
     api = Api(make_simulator(lenient_import=True))
     body = filled_template("chatAssigned", HOOK, extra="ignored")
     body["data"]["folder"] = "x"
-    body["data"]["actions"][0]["params"]["headers"] = {"X-Key": "v"}
+    body["data"]["actions"][0]["params"]["timeout"] = 5
     bad_url = filled_template("chatAssigned", "not a url", extra="ignored")
 
     response = api.import_(body)

@@ -39,8 +39,10 @@ REVISION_KEYS = {
     "metadata",
 }
 REVISION_OPTIONAL_KEYS = {"description", "system"}
-# §5 drafts: a revision without `version`/`revisionComment` (so without `parentVersion`).
+# §5 drafts: a revision without `version`/`revisionComment`. A draft the simulator starts
+# from a revision names it in `parentVersion` (its choice, §3); one imported as draft has none.
 DRAFT_KEYS = REVISION_KEYS - {"version", "parentVersion", "revisionComment"}
+DRAFT_OPTIONAL_KEYS = {"parentVersion"}
 # §5 metadata: `activated` exists once a revision has been activated.
 METADATA_KEYS = {"authorUid", "created", "modified", "activations"}
 METADATA_OPTIONAL_KEYS = {"activated"}
@@ -72,7 +74,7 @@ def _assert_keys(obj: dict[str, Any], required: Set[str], optional: Set[str] = f
 
 def _assert_revision(revision: dict[str, Any], *, draft: bool = False) -> None:
     if draft:
-        _assert_keys(revision, DRAFT_KEYS, REVISION_OPTIONAL_KEYS)
+        _assert_keys(revision, DRAFT_KEYS, REVISION_OPTIONAL_KEYS | DRAFT_OPTIONAL_KEYS)
         _assert_keys(revision["metadata"], DRAFT_METADATA_KEYS)
         return
     _assert_keys(revision, REVISION_KEYS, REVISION_OPTIONAL_KEYS)
@@ -118,6 +120,18 @@ def test_writes_reply_with_documented_scenarios(api):
     copied = api.copy(imported["_id"], {"fromVersion": 1, "newName": "(SUB) Copy"}).json()
 
     for scenario in (imported, activated, inactivated, copied):
+        _assert_scenario(scenario)
+
+
+def test_the_update_path_replies_with_documented_scenarios(api):
+    imported = _import(api, "https://hooks.example.com/x", "active")
+    drafted = api.update_draft(imported["_id"], {"operations": [{"rename": "(SUB) B"}]}).json()
+    published = api.create_revision(imported["_id"], {"revisionComment": "c"}).json()
+    reverted = api.activate(imported["_id"], {"version": 2}).json()
+    trimmed = api.delete_revision(imported["_id"], 1).json()
+
+    assert drafted["drafts"][0]["parentVersion"] == 1
+    for scenario in (drafted, published, reverted, trimmed):
         _assert_scenario(scenario)
 
 
