@@ -4,20 +4,28 @@
     python -m tooling.contract_check --stack dev    # texter:baseUrl / texter:token of a stack
 
 Texter's pages give the paths of import and list only (docs/texter-api.md §1). The paths
-of activate, inactivate, delete and runs are the client's best reading (`ROUTES` in
-texter_webhooks/texter/client.py), to be confirmed on a live tenant: this is that
-confirmation.
+of activate, inactivate, delete, runs and of the update path the provider takes (update_draft,
+create_revision, activate by version, delete_revision) are the client's best reading
+(`ROUTES` in texter_webhooks/texter/client.py), to be confirmed on a live tenant: this is
+that confirmation.
 
 It makes exactly one throwaway scenario, imported INACTIVE, named `(SUB) texter-webhooks
 contract check <random>` with a marker in its description, and goes through list, import,
-activate, inactivate (at once, so it is never left active), runs and delete, each through
-`TexterClient`. Whatever fails, it then removes what it made (delete, else inactivate) and
-lists once more to report anything still carrying its marker.
+activate, inactivate (at once, so it is never left active), then the update path on the
+same scenario: update_draft (a rename), create_revision (published inactive, so what runs
+does not change), activate by version of the OLDER version while the new one is the newest
+(inactivated at once, as before) and delete_revision of the newer version, inactive by then;
+then runs and delete. Activating the older version is what shows that `version` is honoured:
+a tenant that ignores it resumes the newest revision, which the listing then shows running
+(reported as "ignored `version`"). Each call goes through `TexterClient`, and a step that
+fails skips the steps that need it, saying why. Whatever fails, it then removes what it made
+(delete, else inactivate) and lists once more to report anything still carrying its marker.
 
 Output: one line per route (method and path, HTTP status, whether the answer is what the
-client expects), then a summary for the four routes no public page documents. Exit codes:
-0 every route behaves as the client expects, 1 otherwise, 2 bad configuration (missing or
-refused credentials). The token is never printed.
+client expects), then a summary for the routes no public page documents (activate by
+version on a line of its own). Exit codes: 0 every route behaves as the client expects,
+1 otherwise, 2 bad configuration (missing or refused credentials). The token is never
+printed.
 """
 
 from __future__ import annotations
@@ -45,9 +53,15 @@ from texter_webhooks.texter.client import (
 from texter_webhooks.texter.errors import AuthError, ForbiddenError, TexterAPIError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-ROUTE_ORDER = ("list", "import", "activate", "inactivate", "runs", "delete")
+# Texter's update path as the provider takes it; each step works on what the one before made.
+UPDATE_PATH = ("update_draft", "create_revision", "activate (version)", "delete_revision")
+ROUTE_ORDER = ("list", "import", "activate", "inactivate", *UPDATE_PATH, "runs", "delete")
+# Report lines that check a client route with a request of their own, which the docs do not
+# give either: line -> (`ROUTES` name, what the request adds).
+ROUTE_VARIANTS = {"activate (version)": ("activate", '{"version": n}')}
 # docs/texter-api.md §1: no public page gives these routes' method and path.
-UNDOCUMENTED = ("activate", "inactivate", "delete", "runs")
+UNDOCUMENTED = ("activate", "inactivate", "delete", "runs", *UPDATE_PATH)
+REVISION_COMMENT = "texter-webhooks contract check"
 MARKER_PREFIX = "[texter-webhooks-contract-check:"
 # The scenario is active for the instant between activate and inactivate. A rare event and a
 # reserved domain (RFC 2606) mean that even a delivery in that instant reaches nobody.
@@ -243,6 +257,68 @@ def runs_shape_problem(body: Any) -> str | None:
     return None
 
 
+def revision_versions(scenario: Mapping[str, Any], *, running: bool = True) -> list[int]:
+    """The version numbers a Scenario lists, ascending; `running=False`: inactive ones only."""
+    revisions = list(scenario.get("inactiveRevisions") or [])
+    if running and scenario.get("activeRevision"):
+        revisions.append(scenario["activeRevision"])
+    return sorted(
+        r["version"] for r in revisions if isinstance(r, dict) and isinstance(r.get("version"), int)
+    )
+
+
+def running_state(scenario: Mapping[str, Any]) -> str:
+    """The status, naming the version when active: activate by version must run *that* one."""
+    status = scenario_status(scenario)
+    active = scenario.get("activeRevision")
+    if status != "active" or not isinstance(active, dict):
+        return status
+    return f"active (version {active.get('version')})"
+
+
+def version_state(version: int) -> Callable[[Mapping[str, Any]], str]:
+    """A listing state for delete_revision: `gone` once no revision has `version`."""
+
+    def state(scenario: Mapping[str, Any]) -> str:
+        return (
+            f"version {version} still there" if version in revision_versions(scenario) else "gone"
+        )
+
+    return state
+
+
+def draft_problem(value: Any, scenario_id: str, name: str) -> str | None:
+    """None when update_draft's answer is this Scenario, with a draft named `name` beside the
+    revisions it had."""
+    if not is_scenario(value, scenario_id):
+        return "not this Scenario"
+    drafts = value.get("drafts")
+    if not isinstance(drafts, list) or not drafts:
+        return "no draft in drafts[]"
+    if not any(isinstance(draft, dict) and draft.get("name") == name for draft in drafts):
+        # The operations were not applied (e.g. ignored), though a draft was started.
+        return "no draft carries the new name"
+    if not revision_versions(value):
+        # The provider takes this answer as the scenario as it stands: it needs the revisions.
+        return "no revision versions in the answer"
+    return None
+
+
+def published_problem(value: Any, scenario_id: str, older: int) -> str | None:
+    """None when create_revision's answer is this Scenario, with an inactive version above
+    `older`, no draft left and still nothing running."""
+    if not is_scenario(value, scenario_id):
+        return "not this Scenario"
+    if value.get("drafts"):
+        return "a draft is left"
+    if value.get("activeRevision"):
+        # The provider relies on a publish leaving what runs alone until activate {version}.
+        return "a revision runs now"
+    if max(revision_versions(value, running=False), default=0) <= older:
+        return f"no inactive version above {older}"
+    return None
+
+
 # --- the check -----------------------------------------------------------------------------
 
 
@@ -277,7 +353,8 @@ class ContractCheck:
             # Each step needs the one before: stop at the first that leaves nothing to test.
             if self._check_list() and self._check_import():
                 self._check_activate()
-                self._check_inactivate()
+                if self._check_inactivate():
+                    self._check_update_path()
                 self._check_runs()
                 self._check_delete()
         finally:
@@ -306,6 +383,18 @@ class ContractCheck:
 
     def _failed(self, route: str, outcome: Outcome) -> bool:
         return self._judge(route, outcome, "differs", outcome.error or "failed")
+
+    def _differs(self, route: str, outcome: Outcome, problem: str | None) -> bool:
+        """The call's error, else the `problem` of its answer, with what the answer was."""
+        if outcome.error:
+            return self._failed(route, outcome)
+        return self._judge(route, outcome, "differs", f"{problem}: got {describe(outcome.answer)}")
+
+    def _judge_answer(self, route: str, outcome: Outcome, problem: str | None, ok: str) -> bool:
+        """Differs when the call failed or its answer has `problem`; else ok, saying `ok`."""
+        if outcome.error or problem:
+            return self._differs(route, outcome, problem)
+        return self._judge(route, outcome, "ok", ok)
 
     def _check_list(self) -> bool:
         outcome = call(self.client, self.client.list_scenarios)
@@ -337,12 +426,9 @@ class ContractCheck:
             # The import may have happened all the same: find it so the cleanup removes it.
             self._adopt_by_marker()
             self._skip_rest("needs the imported scenario")
-            if outcome.error:
-                return self._failed("import", outcome)
-            got = describe(outcome.answer)
-            return self._judge("import", outcome, "differs", f"no Scenario with _id: got {got}")
+            return self._differs("import", outcome, "no Scenario with _id")
         self.scenario_id = outcome.value["_id"]
-        listed = self._listed_status()
+        listed = self._listed()
         if listed != "inactive":
             self._skip_rest("needs the imported scenario in the listing")
             return self._judge(
@@ -358,32 +444,114 @@ class ContractCheck:
         outcome = call(self.client, lambda: self.client.activate(scenario_id))
         self._check_toggle("activate", outcome, want="active")
 
-    def _check_inactivate(self) -> None:
-        scenario_id = self._made()
+    def _check_inactivate(self) -> bool:
+        """Inactivates at once what the last activate left running (each activate is followed
+        by this); True when the listing shows it inactive afterwards."""
         # Checked by the listing, not by activate's answer: an activate that failed may
         # still have activated it, and then it must be inactivated all the same.
-        if self._listed_status() != "active":
-            self.results["inactivate"].detail = "needs an active scenario; activate gave none"
-            return
-        outcome = call(self.client, lambda: self.client.inactivate(scenario_id))
-        self._check_toggle("inactivate", outcome, want="inactive")
+        listed = self._listed()
+        if listed == "active":
+            scenario_id = self._made()
+            outcome = call(self.client, lambda: self.client.inactivate(scenario_id))
+            inactive = self._check_toggle("inactivate", outcome, want="inactive")
+        else:
+            result = self.results["inactivate"]
+            if not result.detail:  # after activate (version), keep what the first pass found
+                result.detail = "needs an active scenario; activate gave none"
+            inactive = listed == "inactive"
+        if not inactive:
+            # The update path works on an inactive scenario only, so that it is never active
+            # for longer than one activate and inactivate.
+            self._skip_rest(
+                "needs the scenario inactive; inactivate did not leave it so", UPDATE_PATH
+            )
+        return inactive
 
-    def _check_toggle(self, route: str, outcome: Outcome, *, want: str) -> None:
-        """A Scenario with this `_id`, or a bodyless/`OK` 2xx; either way the listing decides."""
-        if outcome.error:
-            self._failed(route, outcome)
-            return
-        if outcome.value and not is_scenario(outcome.value, self.scenario_id):
-            # A JSON answer is taken as the Scenario: without the right _id it is not one.
-            got = describe(outcome.answer)
-            self._judge(route, outcome, "differs", f"not this Scenario: got {got}")
-            return
+    def _check_toggle(
+        self,
+        route: str,
+        outcome: Outcome,
+        *,
+        want: str,
+        state: Callable[[Mapping[str, Any]], str] = scenario_status,
+        unwanted: Mapping[str, str] | None = None,
+    ) -> bool:
+        """A Scenario with this `_id`, or a bodyless/`OK` 2xx; either way the listing decides,
+        by the scenario's `state` there. `unwanted`: listed states with what they mean."""
+        # A JSON answer is taken as the Scenario: without the right _id it is not one.
+        if outcome.error or (outcome.value and not is_scenario(outcome.value, self.scenario_id)):
+            return self._differs(route, outcome, "not this Scenario")
         reply = "Scenario" if outcome.value else describe(outcome.answer)
-        listed = self._listed_status()
+        listed = self._listed(state)
         if listed != want:
-            self._judge(route, outcome, "differs", f"answered {reply}, but listed as {listed}")
-            return
-        self._judge(route, outcome, "ok", f"{reply}; {want} in the listing")
+            detail = f"answered {reply}, but listed as {listed}"
+            meaning = (unwanted or {}).get(listed)
+            if meaning:
+                detail = f"{meaning} ({detail})"
+            return self._judge(route, outcome, "differs", detail)
+        return self._judge(route, outcome, "ok", f"{reply}; {want} in the listing")
+
+    def _check_update_path(self) -> None:
+        """update_draft, create_revision, activate (version), delete_revision, in this order."""
+        older = self._check_update_draft()
+        newer = None if older is None else self._check_create_revision(older)
+        if older is not None and newer is not None:
+            # The older one: activating the newest cannot tell whether `version` is honoured.
+            self._check_activate_version(older, newest=newer)
+        # At once, as after the first activate (or should a draft or a publish have gone live).
+        if self._check_inactivate() and older is not None and newer is not None:
+            # The newer one, inactive now: the older one is what the scenario keeps.
+            self._check_delete_revision(newer)
+
+    def _check_update_draft(self) -> int | None:
+        """Renames the draft; the highest version the scenario had, or None on failure."""
+        scenario_id = self._made()
+        name = f"{self.name} (revised)"  # still `(SUB) …`, as every subscription's name
+        outcome = call(
+            self.client, lambda: self.client.update_draft(scenario_id, [{"rename": name}])
+        )
+        problem = draft_problem(outcome.value, scenario_id, name)
+        if not self._judge_answer(
+            "update_draft", outcome, problem, "Scenario with a draft of the new name"
+        ):
+            self._skip_rest("needs the draft update_draft makes", UPDATE_PATH)
+            return None
+        return max(revision_versions(outcome.value))
+
+    def _check_create_revision(self, older: int) -> int | None:
+        """Publishes the draft; the new version, or None on failure."""
+        scenario_id = self._made()
+        outcome = call(
+            self.client, lambda: self.client.create_revision(scenario_id, REVISION_COMMENT)
+        )
+        problem = published_problem(outcome.value, scenario_id, older)
+        newer = None if problem else max(revision_versions(outcome.value, running=False))
+        ok = f"Scenario, version {newer} published inactive, no draft left"
+        if not self._judge_answer("create_revision", outcome, problem, ok):
+            self._skip_rest("needs the revision create_revision publishes", UPDATE_PATH)
+            return None
+        return newer
+
+    def _check_activate_version(self, version: int, *, newest: int) -> None:
+        """Activates `version`, older than `newest`; the listing must show `version` running,
+        not the newest (which a tenant ignoring `version` would resume)."""
+        scenario_id = self._made()
+        outcome = call(self.client, lambda: self.client.activate(scenario_id, version=version))
+        want = f"active (version {version})"
+        ignored = {f"active (version {newest})": f"ignored `version`: the newest ({newest}) runs"}
+        self._check_toggle(
+            "activate (version)", outcome, want=want, state=running_state, unwanted=ignored
+        )
+
+    def _check_delete_revision(self, version: int) -> None:
+        scenario_id = self._made()
+        self._check_removal(
+            "delete_revision",
+            lambda: self.client.delete_revision(scenario_id, version),
+            confirmed=f"version {version} gone from the listing",
+            state=version_state(version),
+            missing="the whole scenario gone",
+        )
 
     def _check_runs(self) -> None:
         scenario_id = self._made()
@@ -394,32 +562,45 @@ class ContractCheck:
             # e.g. a bare list: a shape the docs allow, that the client fails to read.
             detail = f"{describe(outcome.answer)} (an expected shape), but {outcome.error}"
             self._judge("runs", outcome, "differs", detail)
-        elif outcome.error:
-            self._failed("runs", outcome)
-        elif problem:
-            self._judge("runs", outcome, "differs", f"{problem}: got {describe(outcome.answer)}")
+        elif outcome.error or problem:
+            self._differs("runs", outcome, problem)
         else:
             shape = "a list of runs" if isinstance(body, list) else "{total, runs[]}"
             self._judge("runs", outcome, "ok", f"{shape} ({len(outcome.value)} runs)")
 
     def _check_delete(self) -> None:
         scenario_id = self._made()
-        outcome = call(self.client, lambda: self.client.delete(scenario_id))
+        self.deleted = self._check_removal(
+            "delete", lambda: self.client.delete(scenario_id), confirmed="gone from the listing"
+        )
+
+    def _check_removal(
+        self,
+        route: str,
+        operation: Callable[[], Any],
+        *,
+        confirmed: str,
+        state: Callable[[Mapping[str, Any]], str] = scenario_status,
+        missing: str = "gone",
+    ) -> bool:
+        """Any 2xx (JSON, empty or `OK`) will do: the listing decides. The scenario's `state`
+        there (`missing` when it is not listed) must read `gone`; the report then says
+        `confirmed`."""
+        outcome = call(self.client, operation)
         if outcome.error:
-            self._failed("delete", outcome)
-            return
+            return self._failed(route, outcome)
         reply = describe(outcome.answer)
-        listed = self._listed_status()
+        listed = self._listed(state, missing=missing)
         if listed != "gone":
-            self._judge("delete", outcome, "differs", f"answered {reply}, but listed: {listed}")
-            return
-        self.deleted = True
-        self._judge("delete", outcome, "ok", f"{reply}; gone from the listing")
+            return self._judge(route, outcome, "differs", f"answered {reply}, but listed: {listed}")
+        return self._judge(route, outcome, "ok", f"{reply}; {confirmed}")
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _skip_rest(self, reason: str) -> None:
-        for result in self.results.values():
+    def _skip_rest(self, reason: str, among: tuple[str, ...] = ROUTE_ORDER) -> None:
+        """Gives `reason` to the routes (of `among`) not checked and not yet given one."""
+        for route in among:
+            result = self.results[route]
             if result.verdict == "not checked" and not result.detail:
                 result.detail = reason
 
@@ -428,13 +609,19 @@ class ContractCheck:
             raise RuntimeError("no scenario was imported")  # run() checks import first
         return self.scenario_id
 
-    def _listed_status(self) -> str:
-        """`active`/`inactive`/`draft`, `gone`, or why the listing could not tell."""
+    def _listed(
+        self,
+        state: Callable[[Mapping[str, Any]], str] = scenario_status,
+        *,
+        missing: str = "gone",
+    ) -> str:
+        """The scenario's `state` in the listing (by default `active`/`inactive`/`draft`),
+        `missing` when it is not listed, or why the listing could not tell."""
         try:
             found = self.client.get_scenario(self._made())
         except Exception as exc:
             return f"unknown (listing failed: {redact_urls(str(exc))})"
-        return "gone" if found is None else scenario_status(found)
+        return missing if found is None else state(found)
 
     def _adopt_by_marker(self) -> None:
         try:
@@ -508,25 +695,45 @@ class ContractCheck:
 # --- report --------------------------------------------------------------------------------
 
 
-def report_lines(check: ContractCheck) -> list[str]:
+NAME_WIDTH = max(map(len, ROUTE_ORDER))
+
+
+def shown_route(name: str) -> tuple[str, str]:
+    """Method and path of a report line; a variant's path also shows what sets it apart."""
+    route, adds = ROUTE_VARIANTS.get(name, (name, ""))
+    method, path = ROUTES[route]
+    return method, f"{path} {adds}".rstrip()
+
+
+def route_lines(check: ContractCheck) -> list[str]:
+    shown = {route: shown_route(route) for route in ROUTE_ORDER}
+    path_width = max(len(path) for _, path in shown.values())
     lines = []
-    for route in ROUTE_ORDER:
+    for route, (method, path) in shown.items():
         result = check.results[route]
-        method, path = ROUTES[route]
         lines.append(
-            f"{route:<10} {method:<6} {path:<34} {result.status:<9} {result.verdict}: "
-            f"{result.detail}"
+            f"{route:<{NAME_WIDTH}} {method:<6} {path:<{path_width}} {result.status:<9} "
+            f"{result.verdict}: {result.detail}"
         )
-    lines += check.cleanup_lines
-    lines.append("routes no public page documents (docs/texter-api.md §1):")
+    return lines
+
+
+def summary_lines(check: ContractCheck) -> list[str]:
+    lines = ["routes no public page documents (docs/texter-api.md §1):"]
     for route in UNDOCUMENTED:
         result = check.results[route]
         if result.ok:
-            lines.append(f"  {route:<10} confirmed")
+            verdict = "confirmed"
         elif result.verdict == "differs":
-            lines.append(f"  {route:<10} differs: {result.detail}")
+            verdict = f"differs: {result.detail}"
         else:
-            lines.append(f"  {route:<10} differs: not checked ({result.detail})")
+            verdict = f"differs: not checked ({result.detail})"
+        lines.append(f"  {route:<{NAME_WIDTH}} {verdict}")
+    return lines
+
+
+def report_lines(check: ContractCheck) -> list[str]:
+    lines = [*route_lines(check), *check.cleanup_lines, *summary_lines(check)]
     if check.passed:
         lines.append("result: every route behaves as the client expects")
     else:

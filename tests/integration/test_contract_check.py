@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from simulator import revisions
 from simulator.config import SimulatorConfig
 from simulator.scopes import ALL_SCOPES
 from simulator.server import SimulatorServer
@@ -19,8 +20,9 @@ from tests.conftest import TEXTER_TOKEN
 from tooling import contract_check
 
 ROOT = Path(__file__).resolve().parents[2]
-ROUTES = ("list", "import", "activate", "inactivate", "runs", "delete")
-UNDOCUMENTED = ("activate", "inactivate", "delete", "runs")
+UPDATE_PATH = ("update_draft", "create_revision", "activate (version)", "delete_revision")
+ROUTES = ("list", "import", "activate", "inactivate", *UPDATE_PATH, "runs", "delete")
+UNDOCUMENTED = ("activate", "inactivate", "delete", "runs", *UPDATE_PATH)
 
 Run = Callable[..., tuple[int, str]]
 
@@ -55,23 +57,40 @@ def run_check(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str
     return run
 
 
+def named(line: str, names: tuple[str, ...]) -> tuple[str, str] | None:
+    """(name, the rest) of a line starting with one of `names`: the longest, as `activate`
+    also starts `activate (version)`."""
+    line = line.strip()
+    found = [name for name in names if line.startswith(f"{name} ")]
+    if not found:
+        return None
+    name = max(found, key=len)
+    return name, line.removeprefix(name).strip()
+
+
 def route_lines(output: str) -> dict[str, str]:
-    lines = output.splitlines()
-    return {route: next(line for line in lines if line.startswith(f"{route} ")) for route in ROUTES}
+    found = (named(line, ROUTES) for line in output.splitlines())
+    lines: dict[str, str] = {}
+    for route, rest in filter(None, found):
+        lines.setdefault(route, rest)  # the first: the summary's lines come later
+    assert set(lines) == set(ROUTES), output
+    return lines
 
 
 def summary(output: str) -> dict[str, str]:
     lines = output.splitlines()
     start = lines.index("routes no public page documents (docs/texter-api.md §1):")
-    found = {}
-    for line in lines[start + 1 : start + 1 + len(UNDOCUMENTED)]:
-        route, verdict = line.split(maxsplit=1)
-        found[route] = verdict
-    return found
+    found = [named(line, UNDOCUMENTED) for line in lines[start + 1 : start + 1 + len(UNDOCUMENTED)]]
+    return dict(filter(None, found))
 
 
 def calls(sim: SimulatorServer, route: str) -> int:
     return sum(1 for entry in sim.request_log() if entry["route"] == route)
+
+
+def writes(sim: SimulatorServer) -> list[str]:
+    """The routes called, in order, leaving out the listings between them."""
+    return [entry["route"] for entry in sim.request_log() if entry["route"] != "list"]
 
 
 def test_every_route_is_confirmed_on_the_default_simulator(run_check, texter_sim) -> None:
@@ -79,20 +98,166 @@ def test_every_route_is_confirmed_on_the_default_simulator(run_check, texter_sim
 
     assert code == 0, output
     lines = route_lines(output)
-    assert "POST   /scenarios/manage/{id}/activate    200       ok:" in lines["activate"]
+    assert lines["activate"].startswith("POST   /scenarios/manage/{id}/activate ")
+    assert "200       ok: Scenario; active in the listing" in lines["activate"]
     assert "201       ok: Scenario" in lines["import"]
+    assert lines["update_draft"].startswith("POST   /scenarios/manage/{id}/draft ")
+    assert lines["create_revision"].startswith("POST   /scenarios/manage/{id}/revisions ")
+    assert "ok: Scenario, version 2 published inactive, no draft left" in lines["create_revision"]
+    assert lines["activate (version)"].startswith(
+        'POST   /scenarios/manage/{id}/activate {"version": n} '
+    )
+    # The older version, while version 2 is the newest: only so is `version` seen honoured.
+    assert "ok: Scenario; active (version 1) in the listing" in lines["activate (version)"]
+    assert lines["delete_revision"].startswith("DELETE /scenarios/manage/{id}/revisions/{version} ")
+    assert "version 2 gone from the listing" in lines["delete_revision"]
     assert all(" ok: " in line for line in lines.values()), output
     assert summary(output) == dict.fromkeys(UNDOCUMENTED, "confirmed")
     assert "cleanup: nothing left behind" in output
     assert output.rstrip().endswith("result: every route behaves as the client expects")
-    # Exactly one throwaway scenario, made inactive, toggled once each way, then deleted.
+    # Exactly one throwaway scenario, made inactive; each activate is followed by an
+    # inactivate before anything else; then it is deleted.
     assert texter_sim.scenarios() == []
-    assert [calls(texter_sim, r) for r in ("import", "activate", "inactivate", "delete")] == [
-        1,
-        1,
-        1,
-        1,
+    assert writes(texter_sim) == [
+        "import",
+        "activate",
+        "inactivate",
+        "update_draft",
+        "create_revision",
+        "activate",
+        "inactivate",
+        "delete_revision",
+        "runs",
+        "delete",
     ]
+
+
+def test_the_update_path_leaves_only_the_older_revision_inactive(run_check, texter_sim) -> None:
+    seen: list[dict] = []
+    versions: list[int | None] = []
+    original = contract_check.ContractCheck._check_runs
+    activate = contract_check.ObservedClient.activate
+
+    def spy(check: contract_check.ContractCheck) -> None:
+        seen.extend(texter_sim.scenarios())  # the state after the update path
+        original(check)
+
+    def activate_spy(client, scenario_id, **kwargs):
+        versions.append(kwargs.get("version"))
+        return activate(client, scenario_id, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(contract_check.ContractCheck, "_check_runs", spy)
+        patch.setattr(contract_check.ObservedClient, "activate", activate_spy)
+        code, _ = run_check(texter_sim)
+
+    assert code == 0
+    # Version 1 is asked for while version 2 is the newest: a tenant ignoring it would not pass.
+    assert versions == [None, 1]
+    [scenario] = seen
+    assert "activeRevision" not in scenario
+    assert scenario["drafts"] == []
+    [revision] = scenario["inactiveRevisions"]  # the newer version was deleted
+    assert revision["version"] == 1
+    assert revision["revisionComment"] != contract_check.REVISION_COMMENT
+    assert revision["name"].startswith("(SUB) texter-webhooks contract check ")
+    assert not revision["name"].endswith(" (revised)")
+    assert contract_check.MARKER_PREFIX in revision["description"]
+    # Version 1 ran twice, each time for the instant between an activate and inactivate;
+    # version 2 never ran.
+    assert len(revision["metadata"]["activations"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("moved", "skipped", "reason"),
+    [
+        (
+            "update_draft",
+            ("create_revision", "activate (version)", "delete_revision"),
+            "needs the draft update_draft makes",
+        ),
+        (
+            "create_revision",
+            ("activate (version)", "delete_revision"),
+            "needs the revision create_revision publishes",
+        ),
+    ],
+)
+def test_a_moved_update_route_is_reported_and_the_rest_skipped(
+    run_check, reading, moved, skipped, reason
+) -> None:
+    sim = reading(route_paths={moved: "/scenarios/manage/{id}/elsewhere"})
+
+    code, output = run_check(sim)
+
+    assert code == 1, output
+    assert "404       differs:" in route_lines(output)[moved]
+    verdicts = summary(output)
+    assert verdicts[moved].startswith("differs: ")
+    assert {r: verdicts[r] for r in skipped} == dict.fromkeys(
+        skipped, f"differs: not checked ({reason})"
+    )
+    confirmed = ("activate", "inactivate", "runs", "delete")
+    assert {r: verdicts[r] for r in confirmed} == dict.fromkeys(confirmed, "confirmed")
+    # Not activated again, and removed all the same.
+    assert calls(sim, "activate") == 1
+    assert calls(sim, "delete_revision") == 0
+    assert sim.scenarios() == []
+    assert "cleanup: nothing left behind" in output
+    assert output.rstrip().endswith("before using this tenant")
+
+
+def test_a_tenant_ignoring_the_version_is_caught(run_check, reading, monkeypatch) -> None:
+    """A stand-in for a Texter that ignores `version` and resumes the newest revision (the
+    simulator has no such option): its activate, wrapped to drop the version."""
+    sim = reading()
+    activate = revisions.activate
+    asked: list[int | None] = []
+
+    def ignoring_version(scenario: dict[str, Any], version: int | None, **kwargs: Any) -> Any:
+        asked.append(version)
+        return activate(scenario, None, **kwargs)
+
+    monkeypatch.setattr(revisions, "activate", ignoring_version)
+    seen: list[dict] = []
+    inactivate = contract_check.ContractCheck._check_inactivate
+
+    def spy(check: contract_check.ContractCheck) -> bool:
+        seen.extend(sim.scenarios())  # the state each inactivate starts from
+        return inactivate(check)
+
+    monkeypatch.setattr(contract_check.ContractCheck, "_check_inactivate", spy)
+
+    code, output = run_check(sim)
+
+    assert code == 1, output
+    assert asked == [None, 1]  # the check asked for version 1; the stand-in ran the newest
+    assert [s["activeRevision"]["version"] for s in seen] == [1, 2]
+    line = route_lines(output)["activate (version)"]
+    assert "differs: ignored `version`: the newest (2) runs" in line
+    assert "listed as active (version 2)" in line
+    verdicts = summary(output)
+    assert verdicts["activate (version)"].startswith(
+        "differs: ignored `version`: the newest (2) runs"
+    )
+    others = tuple(r for r in UNDOCUMENTED if r != "activate (version)")
+    assert {r: verdicts[r] for r in others} == dict.fromkeys(others, "confirmed")
+    # Inactivated at once all the same, version 2 deleted, then the scenario: nothing runs.
+    assert writes(sim) == [
+        "import",
+        "activate",
+        "inactivate",
+        "update_draft",
+        "create_revision",
+        "activate",
+        "inactivate",
+        "delete_revision",
+        "runs",
+        "delete",
+    ]
+    assert sim.scenarios() == []
+    assert "cleanup: nothing left behind" in output
+    assert output.rstrip().endswith("before using this tenant")
 
 
 def test_the_throwaway_scenario_is_inactive_named_and_marked(run_check, texter_sim) -> None:
@@ -129,6 +294,12 @@ def test_a_moved_route_is_reported_and_nothing_is_left_behind(run_check, reading
     assert {r: verdicts[r] for r in ("activate", "delete", "runs")} == dict.fromkeys(
         ("activate", "delete", "runs"), "confirmed"
     )
+    # Still active: the update path is not tried, so it is not active for longer.
+    assert {r: verdicts[r] for r in UPDATE_PATH} == dict.fromkeys(
+        UPDATE_PATH,
+        "differs: not checked (needs the scenario inactive; inactivate did not leave it so)",
+    )
+    assert [calls(sim, r) for r in ("activate", "update_draft", "create_revision")] == [1, 0, 0]
     # It was active when inactivate failed: the cleanup deleted it all the same.
     assert sim.scenarios() == []
     assert "cleanup: nothing left behind" in output
@@ -154,7 +325,12 @@ def test_a_moved_activate_is_reported_and_inactivate_not_claimed(run_check, read
     assert code == 1
     verdicts = summary(output)
     assert verdicts["activate"].startswith("differs: ")
+    assert verdicts["activate (version)"].startswith("differs: ")
     assert verdicts["inactivate"].startswith("differs: not checked")
+    # Never active, so the update path goes on; deleting the newer version needs no activate.
+    assert {r: verdicts[r] for r in ("update_draft", "create_revision", "delete_revision")} == (
+        dict.fromkeys(("update_draft", "create_revision", "delete_revision"), "confirmed")
+    )
     assert sim.scenarios() == []
 
 
@@ -164,7 +340,12 @@ def test_a_plain_ok_simulator_passes(run_check, reading) -> None:
     code, output = run_check(sim)
 
     assert code == 0, output
-    assert "a text/plain body 'OK'; active in the listing" in route_lines(output)["activate"]
+    lines = route_lines(output)
+    assert "a text/plain body 'OK'; active in the listing" in lines["activate"]
+    assert (
+        "a text/plain body 'OK'; active (version 1) in the listing" in lines["activate (version)"]
+    )
+    assert "a text/plain body 'OK'; version 2 gone from the listing" in lines["delete_revision"]
     assert summary(output) == dict.fromkeys(UNDOCUMENTED, "confirmed")
     assert sim.scenarios() == []
 
@@ -336,3 +517,42 @@ def test_runs_shapes(body, problem) -> None:
 )
 def test_list_shapes(body, problem) -> None:
     assert contract_check.list_shape_problem(body) == problem
+
+
+ID = "a" * 24
+NAME = "(SUB) x (revised)"
+
+
+def scenario(**fields: Any) -> dict[str, Any]:
+    return {"_id": ID, "inactiveRevisions": [{"version": 1}], "drafts": [], **fields}
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (scenario(drafts=[{"name": NAME}]), None),
+        ({"_id": "b" * 24, "drafts": [{"name": NAME}]}, "not this Scenario"),
+        (scenario(), "no draft in drafts[]"),
+        (scenario(drafts=[{"name": "(SUB) x"}]), "no draft carries the new name"),
+        (
+            scenario(drafts=[{"name": NAME}], inactiveRevisions=[]),
+            "no revision versions in the answer",
+        ),
+    ],
+)
+def test_draft_answers(body, problem) -> None:
+    assert contract_check.draft_problem(body, ID, NAME) == problem
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (scenario(inactiveRevisions=[{"version": 2}, {"version": 1}]), None),
+        (None, "not this Scenario"),
+        (scenario(inactiveRevisions=[{"version": 2}], drafts=[{}]), "a draft is left"),
+        (scenario(activeRevision={"version": 2}), "a revision runs now"),
+        (scenario(), "no inactive version above 1"),
+    ],
+)
+def test_published_answers(body, problem) -> None:
+    assert contract_check.published_problem(body, ID, 1) == problem

@@ -156,7 +156,11 @@ class ReceiverService(pulumi.ComponentResource):
         self.hook_url = pulumi.Output.all(service.uri, exclusion.id).apply(
             lambda parts: hook_url(parts[0])
         )
-        self.bearer_token = pulumi.Output.secret(secret.value.apply(bearer_token))
+        # The token too waits for the service: while rotating, Texter must be told the new
+        # secret only once a revision that accepts it is serving.
+        self.bearer_token = pulumi.Output.secret(
+            pulumi.Output.all(service.uri, secret.value).apply(lambda parts: bearer_token(parts[1]))
+        )
         self.sink = pulumi.Output.concat(
             "pubsub:projects/", args.project, "/topics/", events.topic.name
         )
