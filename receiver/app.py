@@ -30,7 +30,7 @@ from receiver.asgi import (
     send_json,
     send_raw_json,
 )
-from receiver.auth import HOOKS_PREFIX, SecretMatcher
+from receiver.auth import HOOKS_PATH, HOOKS_PREFIX, SecretMatcher
 from receiver.dedup import Deduplicator
 from receiver.delivery import utc_timestamp
 from receiver.envelope import InvalidEnvelope, MalformedBody, parse_delivery
@@ -62,6 +62,9 @@ _TWO_CONTENT_TYPES = b'{"error":"more than one Content-Type header"}'
 _TOO_LARGE = b'{"error":"the body is too large"}'
 _UNAVAILABLE = b'{"error":"the delivery could not be stored; retry later"}'
 _INTERNAL_ERROR = b'{"error":"internal error"}'
+# One answer for every refused credential: which part was wrong is for the log alone.
+_UNAUTHORIZED = b'{"error":"missing or invalid bearer token"}'
+_BEARER_CHALLENGE = ((b"www-authenticate", b"Bearer"),)
 _UNSTORABLE = b'{"error":"the delivery cannot be stored"}'
 _RETRY_AFTER = ((b"retry-after", b"1"),)
 # A 200 is {"status":"accepted"|"duplicate","deliveryKey":"<64 hex digits>"}: its length is
@@ -145,14 +148,17 @@ class ReceiverApp:
         started = _perf_counter()
         try:
             path: str = scope["path"]
-            # The hot path first: a POST to the hook with a matching secret. Anything else,
-            # a wrong secret included, is sorted out by _route.
+            # The hot paths first: a POST to the hook with a matching secret in its path, or
+            # to the bare hook (its Bearer token checked in _accept). Anything else, a wrong
+            # path secret included, is sorted out by _route.
             if (
                 scope["method"] == "POST"
                 and path.startswith(HOOKS_PREFIX)
                 and self._matcher.matches(path[_HOOKS_PREFIX_LENGTH:])
             ):
                 outcome = await self._accept(scope, receive, send)
+            elif path == HOOKS_PATH and scope["method"] == "POST":
+                outcome = await self._accept(scope, receive, send, bearer_required=True)
             else:
                 outcome = await self._route(scope, receive, send)
         except Exception:
@@ -191,6 +197,13 @@ class ReceiverApp:
         problem = host_problem(scope, sum(1 for name, _ in scope["headers"] if name == b"host"))
         if problem is not None:
             return await _reject(send, 400, problem)
+        if path == HOOKS_PATH:
+            # The URL is public in this form, so a 405 before the token tells nothing.
+            if method != "POST":
+                return await _reply(
+                    send, 405, _METHOD_NOT_ALLOWED, "method not allowed", _ALLOW_POST
+                )
+            return await self._accept(scope, receive, send, bearer_required=True)
         if path.startswith(HOOKS_PREFIX):
             candidate = path[len(HOOKS_PREFIX) :]
             if "/" in candidate or not self._matcher.matches(candidate):
@@ -215,7 +228,15 @@ class ReceiverApp:
         # The reason goes to the log only: /healthz is public.
         return await _reply(send, 503, _FAILING, f"unhealthy: {failure}", severity=_ERROR)
 
-    async def _accept(self, scope: Scope, receive: Receive, send: Send) -> Outcome:
+    async def _accept(
+        self, scope: Scope, receive: Receive, send: Send, *, bearer_required: bool = False
+    ) -> Outcome:
+        """Takes a delivery whose URL is right; its credentials are checked first.
+
+        With `bearer_required` (the bare hook) an Authorization header must carry a Bearer
+        token matching a secret; without (the path's secret matched), one that is present
+        must still match: a credential that is sent is never ignored.
+        """
         # The plain case, as Texter sends it: each header once, one Content-Type, a
         # Content-Length, no coding, no Expect. A dict finds that without a Python loop; any
         # other request goes the careful way.
@@ -229,13 +250,21 @@ class ReceiverApp:
             or not _UNPLAIN_HEADERS.isdisjoint(headers)
             or not is_json_content_type(headers.get(b"content-type"))
         ):
-            return await self._accept_unusual(scope, receive, send)
+            return await self._accept_unusual(scope, receive, send, bearer_required)
         try:
             declared = int(length)
         except ValueError:
             declared = -1
         if not 0 <= declared <= self._max_body_bytes:
-            return await self._accept_unusual(scope, receive, send)
+            return await self._accept_unusual(scope, receive, send, bearer_required)
+        # Each header is here once (the check above), so this is the only Authorization.
+        authorization = headers.get(b"authorization")
+        if authorization is not None or bearer_required:
+            problem = self._matcher.credentials_problem(
+                () if authorization is None else (authorization,), required=bearer_required
+            )
+            if problem is not None:
+                return await _unauthorized(send, problem)
         message = await receive()
         body: bytes = message.get("body", b"")
         if (
@@ -248,11 +277,20 @@ class ReceiverApp:
             return await self._read_then_hand_off(reading, receive, send)
         return await self._hand_off(body, send)
 
-    async def _accept_unusual(self, scope: Scope, receive: Receive, send: Send) -> Outcome:
+    async def _accept_unusual(
+        self, scope: Scope, receive: Receive, send: Send, bearer_required: bool
+    ) -> Outcome:
         headers = BodyHeaders(scope["headers"])
         problem = host_problem(scope, headers.hosts)
         if problem is not None:
             return await _reject(send, 400, problem)
+        # Before anything about the body: an unauthenticated sender learns nothing of it.
+        problem = self._matcher.credentials_problem(
+            [value for name, value in scope["headers"] if name == b"authorization"],
+            required=bearer_required,
+        )
+        if problem is not None:
+            return await _unauthorized(send, problem)
         if headers.content_types > 1:
             return await _reply(
                 send, 400, _TWO_CONTENT_TYPES, "rejected: two Content-Types", severity=_WARNING
@@ -416,6 +454,11 @@ async def _reply(
 ) -> Outcome:
     await send_raw_json(send, status, body, headers)
     return Outcome(status, message, severity)
+
+
+async def _unauthorized(send: Send, problem: str) -> Outcome:
+    # `problem` names what was wrong, never a header's value: it goes to the log only.
+    return await _reply(send, 401, _UNAUTHORIZED, "unauthorized: " + problem, _BEARER_CHALLENGE)
 
 
 async def _reject(send: Send, status: int, error: str) -> Outcome:

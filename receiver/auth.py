@@ -1,13 +1,24 @@
-"""The secret in the webhook URL: checked in constant time, and kept out of every log line."""
+"""The secret, in the webhook URL's path or an `Authorization: Bearer` header: checked in
+constant time, and kept out of every log line."""
 
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Sequence
 
+# The path form: the secret is the segment after the prefix.
 HOOKS_PREFIX = "/hooks/"
+# The header form: the URL holds no secret, so it may show anywhere.
+HOOKS_PATH = "/hooks"
 REDACTED_HOOK_PATH = "/hooks/<redacted>"
 _MAX_LOGGED_PATH_CHARS = 200
+# The scheme is case-insensitive (RFC 9110 11.1); exactly one space before the token, as every
+# sender writes it: a single form leaves nothing to normalise before the comparison.
+_BEARER = b"bearer "
+_BEARER_LENGTH = len(_BEARER)
+# RFC 6750 2.1's b64token: only used to word a refusal in the log, never to accept.
+_B64TOKEN = re.compile(rb"[A-Za-z0-9._~+/-]+=*")
 
 
 class SecretMatcher:
@@ -21,14 +32,32 @@ class SecretMatcher:
             sorted((secret.decode("ascii") for secret in secrets), key=len, reverse=True)
         )
 
-    def matches(self, candidate: str) -> bool:
-        # surrogatepass: a percent-decoded path may hold any code point, and must not raise.
-        candidate_bytes = candidate.encode("utf-8", "surrogatepass")
+    def matches(self, candidate: str | bytes) -> bool:
+        """Whether a path segment (percent-decoded) or a bearer token (as sent) is a secret:
+        the one comparison both forms go through."""
+        if isinstance(candidate, str):
+            # surrogatepass: a percent-decoded path may hold any code point, and must not raise.
+            candidate = candidate.encode("utf-8", "surrogatepass")
         matched = False
         # Every secret is compared, so the time taken does not tell which one matched.
         for secret in self._secrets:
-            matched |= hmac.compare_digest(candidate_bytes, secret)
+            matched |= hmac.compare_digest(candidate, secret)
         return matched
+
+    def credentials_problem(self, credentials: Sequence[bytes], *, required: bool) -> str | None:
+        """Why a request's Authorization header values refuse it, for the log; None if they
+        do not. None are fine unless `required`; one must be a Bearer token matching a secret;
+        two are refused, as no one can say which counts. Never quotes a value."""
+        if not credentials:
+            return "no Authorization header" if required else None
+        if len(credentials) > 1:
+            return "more than one Authorization header"
+        token = bearer_token(credentials[0])
+        if token is not None and self.matches(token):
+            return None
+        if token is None or not _B64TOKEN.fullmatch(token):
+            return "not a well-formed Bearer credential"
+        return "the bearer token matches no secret"
 
     def redact_path(self, path: str) -> str:
         """The path as it may be logged."""
@@ -41,3 +70,10 @@ class SecretMatcher:
         if len(path) > _MAX_LOGGED_PATH_CHARS:
             return path[:_MAX_LOGGED_PATH_CHARS] + "..."
         return path
+
+
+def bearer_token(credentials: bytes) -> bytes | None:
+    """The token of `Bearer <token>` (its bytes after the one space), or None."""
+    if credentials[:_BEARER_LENGTH].lower() == _BEARER:
+        return credentials[_BEARER_LENGTH:]
+    return None

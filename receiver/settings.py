@@ -42,7 +42,8 @@ DEFAULT_MAX_CONNECTIONS = 1000
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # The one in use and the one being rotated in (or out).
 MAX_SECRETS = 2
-# Secrets travel in the URL path, so only characters that never need percent-encoding.
+# A secret travels in the URL path or as a Bearer token: characters that never need
+# percent-encoding, all of them RFC 6750 b64token characters.
 _SECRET_RE = re.compile(r"[A-Za-z0-9._~-]{16,256}")
 _TOPIC_RE = re.compile(
     r"projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/topics/[A-Za-z][A-Za-z0-9._~%+-]{2,254}"

@@ -5,10 +5,12 @@ run interleaved, one round after another, so drift in the machine hits them alik
 are medians over the rounds.
 
 Variants: bare (the baseline), receiver-null and receiver-file (the goals), and, by name with
---variants, the exploratory ones: bare-starlette, bare-granian, receiver-null-granian (granian
-must be pip-installed) priced the framework and the server; receiver-null-verbose (a log line
-for every request, RECEIVER_LOG_LEVEL=DEBUG), receiver-null-nodedup (no deduplication) and
-receiver-null-unguarded (no connection limits) price those features.
+--variants, receiver-null-header (receiver-null with the secret in an `Authorization: Bearer`
+header on POST /hooks rather than in the path) and the exploratory ones: bare-starlette,
+bare-granian, receiver-null-granian (granian must be pip-installed) priced the framework and
+the server; receiver-null-verbose (a log line for every request, RECEIVER_LOG_LEVEL=DEBUG),
+receiver-null-nodedup (no deduplication) and receiver-null-unguarded (no connection limits)
+price those features.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 from bench.receiver.payload import write_wrk_script
 from bench.receiver.process import Server
 from bench.receiver.report import Run, goals, summarise, table, write_json
-from bench.receiver.variants import HOOK_PATH, variants
+from bench.receiver.variants import Variant, variants
 from bench.receiver.wrk import require_wrk, run_wrk
 
 SERVER_CORE = 0
@@ -59,13 +61,13 @@ def main(argv: list[str]) -> int:
     runs: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="bench-receiver-") as tmp:
         work_dir = Path(tmp)
-        script = work_dir / "load.lua"
-        write_wrk_script(script, HOOK_PATH)
         known = variants(work_dir)
         chosen = [known[name] for name in args.variants.split(",")]
+        scripts = {variant.name: _load_script(variant, work_dir) for variant in chosen}
         for round_number in range(1, args.rounds + 1):
             for variant in chosen:
                 server = Server(variant, SERVER_CORE, work_dir / f"{variant.name}.log")
+                script = scripts[variant.name]
                 try:
                     url = f"http://127.0.0.1:{server.port}"
                     if args.warmup > 0:
@@ -124,6 +126,13 @@ def main(argv: list[str]) -> int:
     write_json(output, settings, runs, summaries, checked)
     print(f"\nwritten {output}")
     return 0
+
+
+def _load_script(variant: Variant, work_dir: Path) -> Path:
+    """The wrk script posting to `variant`'s hook, with its headers."""
+    script = work_dir / f"load-{variant.name}.lua"
+    write_wrk_script(script, variant.hook_path, variant.headers)
+    return script
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Instructions per request, counted rather than timed: steady on a shared machine.
 
-    python -m bench.receiver.instructions [--app receiver|unguarded|bare] [--code DIR] [--seeds 3]
+    python -m bench.receiver.instructions [--app receiver|unguarded|bare] [--form path|header]
+        [--code DIR] [--seeds 3]
 
 Runs an in-process driver under `valgrind --tool=callgrind` twice, feeding the protocol's
 `data_received` 3,300 and then 300 sequential keep-alive requests (this benchmark's
@@ -10,6 +11,8 @@ prints (Ir(3,300) - Ir(300)) / 3,000: what a request costs, start-up taken out. 
 
 - `--app receiver`: the receiver on receiver.protocol; `unguarded`: the receiver on plain
   uvicorn's protocol; `bare`: the bare app on plain uvicorn's protocol (the baseline).
+- `--form path`: the secret in the URL, `POST /hooks/<secret>`; `header`: `POST /hooks` with
+  `Authorization: Bearer <secret>` (a code from before the header form answers it 404).
 - `--code DIR`: import `receiver` from DIR, e.g. an older revision extracted with
   `git archive <rev> receiver | tar -x -C DIR`, to compare with the working tree.
 
@@ -73,22 +76,26 @@ class _Transport(asyncio.Transport):
         return 0
 
 
-def _requests(count: int) -> list[bytes]:
+def _requests(count: int, form: str) -> list[bytes]:
     from bench.receiver.payload import chat_assigned
 
     prefix, suffix = json.dumps(chat_assigned("@@N@@"), ensure_ascii=False).split("@@N@@")
+    if form == "header":
+        target, credential = b"/hooks", b"Authorization: Bearer %s\r\n" % SECRET.encode()
+    else:
+        target, credential = b"/hooks/%s" % SECRET.encode(), b""
     requests = []
     for n in range(count):
         body = (prefix + str(n) + suffix).encode()
         requests.append(
-            b"POST /hooks/%s HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+            b"POST %s HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n%s"
             b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-            % (SECRET.encode(), len(body), body)
+            % (target, credential, len(body), body)
         )
     return requests
 
 
-def drive(app_name: str, count: int) -> None:
+def drive(app_name: str, count: int, form: str = "path") -> None:
     """Serves `count` requests on one connection, one after the other."""
     import uvicorn
     import uvloop
@@ -110,7 +117,7 @@ def drive(app_name: str, count: int) -> None:
         settings = load_settings(os.environ)
         configure_logging(settings.log_level)
         app = create_app(settings)
-    requests = _requests(count)
+    requests = _requests(count, form)
 
     async def serve() -> None:
         config = uvicorn.Config(
@@ -161,6 +168,8 @@ def _instructions(args: argparse.Namespace, count: int, seed: int) -> int:
                 args.app,
                 "--drive",
                 str(count),
+                "--form",
+                args.form,
                 *(["--code", str(args.code)] if args.code else []),
             ],
             check=True,
@@ -178,6 +187,7 @@ def _instructions(args: argparse.Namespace, count: int, seed: int) -> int:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.receiver.instructions")
     parser.add_argument("--app", choices=("receiver", "unguarded", "bare"), default="receiver")
+    parser.add_argument("--form", choices=("path", "header"), default="path")
     parser.add_argument("--code", type=Path, default=None, help="import receiver from here")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--drive", type=int, default=None, help=argparse.SUPPRESS)
@@ -185,7 +195,7 @@ def main(argv: list[str]) -> int:
     if args.code is not None:
         sys.path.insert(0, str(args.code.resolve()))
     if args.drive is not None:
-        drive(args.app, args.drive)
+        drive(args.app, args.drive, args.form)
         return 0
     counts = []
     for seed in range(1, args.seeds + 1):

@@ -56,16 +56,21 @@ def sample_body() -> bytes:
     return json.dumps(chat_assigned("0"), ensure_ascii=False).encode()
 
 
-def write_wrk_script(path: Path, url_path: str) -> None:
+def write_wrk_script(path: Path, url_path: str, headers: tuple[tuple[str, str], ...] = ()) -> None:
     """A wrk script: POSTs the envelope with a per-request sequence, reports stats as JSON."""
     body = json.dumps(chat_assigned(_MARKER), ensure_ascii=False)
     prefix, suffix = body.split(_MARKER)
+    header_table = ", ".join(
+        # The spaces: "[[" would open a long string.
+        f"[ {_lua_string(name)} ] = {_lua_string(value)}"
+        for name, value in (("Content-Type", "application/json"), *headers)
+    )
     path.write_text(
         f"""
 local prefix = {_lua_string(prefix)}
 local suffix = {_lua_string(suffix)}
 local counter = 0
-local headers = {{["Content-Type"] = "application/json"}}
+local headers = {{{header_table}}}
 
 request = function()
   counter = counter + 1

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from bench.receiver.payload import sample_body
-from bench.receiver.variants import HOOK_PATH, Variant
+from bench.receiver.variants import Variant
 
 START_TIMEOUT_SECONDS = 20.0
 
@@ -46,8 +46,10 @@ class Server:
         self.cold_start_seconds = self._wait_for_first_200()
 
     def _wait_for_first_200(self) -> float:
+        headers = "".join(f"{name}: {value}\r\n" for name, value in self.variant.headers)
         request = (
-            f"POST {HOOK_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"POST {self.variant.hook_path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}"
+            f"Content-Type: application/json\r\n"
             f"Content-Length: {len(sample_body())}\r\nConnection: close\r\n\r\n"
         ).encode() + sample_body()
         deadline = self._started + START_TIMEOUT_SECONDS

@@ -8,6 +8,9 @@ from pathlib import Path
 
 SECRET = "bench-secret-0123456789"
 HOOK_PATH = f"/hooks/{SECRET}"
+# The header form: the secret as a Bearer token, the URL without it.
+BEARER_HOOK_PATH = "/hooks"
+BEARER_HEADERS = (("Authorization", f"Bearer {SECRET}"),)
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,9 @@ class Variant:
     env: dict[str, str] = field(default_factory=dict)
     # Needs a fresh file per run (the file sink); None otherwise.
     sink_file: str | None = None
+    # Where the load posts, and the headers it sends besides Content-Type.
+    hook_path: str = HOOK_PATH
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def variants(work_dir: Path) -> dict[str, Variant]:
@@ -55,6 +61,14 @@ def variants(work_dir: Path) -> dict[str, Variant]:
             "receiver-null",
             (python, "-m", "receiver"),
             {**receiver_env, "RECEIVER_SINK": "null"},
+        ),
+        # The secret in an Authorization header rather than the path.
+        "receiver-null-header": Variant(
+            "receiver-null-header",
+            (python, "-m", "receiver"),
+            {**receiver_env, "RECEIVER_SINK": "null"},
+            hook_path=BEARER_HOOK_PATH,
+            headers=BEARER_HEADERS,
         ),
         # Exploratory: what a log line for every request would cost (by default only the
         # non-2xx ones are logged; DEBUG adds the 2xx ones).

@@ -8,10 +8,11 @@ from pathlib import Path
 import yaml
 
 from infra import config as stack_config
+from receiver import auth as receiver_auth
 from receiver import events as receiver_events
 from receiver import settings as receiver_settings
 from simulator import import_body, routes
-from texter_webhooks.gcp import ReceiverServiceArgs, receiver_service
+from texter_webhooks.gcp import ReceiverServiceArgs, naming, receiver_service
 from texter_webhooks.gcp.naming import SECRET_PATTERN
 from texter_webhooks.texter import catalog, content
 from texter_webhooks.texter.client import ROUTES
@@ -23,6 +24,13 @@ def test_the_client_s_routes_are_the_simulator_s() -> None:
     served = {route.name: (route.method, route.path) for route in routes.ROUTES}
     for operation, (method, path) in ROUTES.items():
         assert served[operation] == (method, path), operation
+
+
+def test_the_urls_the_library_builds_are_the_receiver_s_routes() -> None:
+    # The path form (secret after the prefix) and the header form (the plain path).
+    assert naming.HOOKS_PREFIX == receiver_auth.HOOKS_PREFIX
+    assert naming.HOOKS_PATH == receiver_auth.HOOKS_PATH
+    assert naming.hook_url("https://r.example/") == "https://r.example" + receiver_auth.HOOKS_PATH
 
 
 def test_content_is_hashed_over_the_fields_an_import_body_s_data_may_carry() -> None:

@@ -27,15 +27,15 @@ def resource_id(name: str, stack: str, *, max_length: int) -> str:
     return f"{base}-{digest}"
 
 
-# The receiver's routes (receiver/app.py holds its own copy; test_shared_facts keeps them
-# equal): the secret in the path after HOOKS_PATH, or in a header to the plain HOOK_PATH.
-HOOKS_PATH = "/hooks/"
-HOOK_PATH = "/hooks"
+# The receiver's routes (receiver/auth.py holds its own copy; test_shared_facts keeps them
+# equal): the secret in the path after HOOKS_PREFIX, or in a header to the plain HOOKS_PATH.
+HOOKS_PREFIX = "/hooks/"
+HOOKS_PATH = "/hooks"
 
 
 def hook_url(base_url: str) -> str:
     """The receiver's URL for the header form: no secret in it."""
-    return base_url.rstrip("/") + HOOK_PATH
+    return base_url.rstrip("/") + HOOKS_PATH
 
 
 def bearer_token(raw: str) -> str:

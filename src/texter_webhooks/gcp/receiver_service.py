@@ -35,7 +35,7 @@ from texter_webhooks.gcp.args import (
 from texter_webhooks.gcp.delay import IamPropagation
 from texter_webhooks.gcp.images import docker_engine_available
 from texter_webhooks.gcp.naming import (
-    HOOKS_PATH,
+    HOOKS_PREFIX,
     SECRET_PATTERN,
     bearer_token,
     hook_url,
@@ -148,7 +148,7 @@ class ReceiverService(pulumi.ComponentResource):
         # before Cloud Run's request logs stop being stored.
         self.url = pulumi.Output.secret(
             pulumi.Output.all(service.uri, secret.value, exclusion.id).apply(
-                lambda parts: f"{parts[0]}{HOOKS_PATH}{url_secret(parts[1])}"
+                lambda parts: f"{parts[0]}{HOOKS_PREFIX}{url_secret(parts[1])}"
             )
         )
         # The header form: the URL is plain, and waits for the exclusion all the same (a
