@@ -75,10 +75,12 @@ def start_receiver(
     sink_path: Path | None = None,
     env: Mapping[str, str] = {},
     secret: str | None = None,
+    port: int | None = None,
 ) -> RunningReceiver:
-    """Starts `python -m receiver` on 127.0.0.1 and a free port; returns once it answers."""
+    """Starts `python -m receiver` on 127.0.0.1 and a free port (or `port`, to stand in for
+    a new revision behind the same URL); returns once it answers."""
     directory.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     secret = secret or secrets.token_urlsafe(24)
     sink_path = sink_path or directory / "events.jsonl"
     log_path = directory / f"receiver-{port}.log"
