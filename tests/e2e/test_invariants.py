@@ -248,8 +248,9 @@ def test_i7_a_plain_string_url_is_secret_in_state_preview_and_errors(
     subs.stack().up(show_secrets=False, on_output=outputs.append, color="never")
     subs.subscriptions = {"a": {**ASSIGNED, "plain_url": True, "url": receiver_url("hooks/new")}}
     preview = subs.preview(diff=True)
-    subs.sim.add_fault("import", "500", count=1_000_000)
-    with pytest.raises(auto.CommandError) as failed:
+    # A new URL is drafted in place: the draft write fails, and says so.
+    subs.sim.add_fault("update_draft", "500", count=1_000_000)
+    with pytest.raises(auto.CommandError, match="update failed") as failed:
         subs.up()
     exported = subs.engine.cli("stack", "export", "--stack", subs.name).stdout
     for text in ("".join(outputs), preview.stdout, exported, str(failed.value)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -9,12 +10,18 @@ import pytest
 
 from simulator.server import SimulatorServer
 from tests.conftest import TEXTER_TOKEN, ProjectFactory
-from tooling.sandbox import SubscriptionStack, receiver_url
+from tooling.sandbox import RECEIVER_SECRET, SubscriptionStack
 
 pytestmark = pytest.mark.e2e
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 MATCHED = {"event": "newMatchedMessage", "placeholders": {"expression": 'text == "help"'}}
+# The receiver secret as a bearer token: the URL plain, as the README's example shows it.
+HEADER_FORM = {
+    "url": "https://receiver.example.com/hooks",
+    "plain_url": True,
+    "bearer_token": RECEIVER_SECRET,
+}
 # Values that differ from run to run, as the README writes them.
 VOLATILE = [
     (re.compile(r"\b[0-9a-f]{64}\b"), "<sha256>"),
@@ -44,17 +51,29 @@ def test_the_readme_preview_example_is_the_cli_s_output(
 ) -> None:
     subs = SubscriptionStack(make_project("texter-webhooks"), texter_sim, TEXTER_TOKEN, name="dev")
     subs.configure()
-    subs.subscriptions = {"chatAssigned": {"event": "chatAssigned"}, "newMatchedMessage": MATCHED}
+    subs.subscriptions = {
+        "chatAssigned": {"event": "chatAssigned", **HEADER_FORM},
+        "newMatchedMessage": {**MATCHED, **HEADER_FORM},
+    }
     subs.up()
     subs.subscriptions = {
         "chatAssigned": {
             "event": "chatAssigned",
             "description": "Assigned chats to the CRM",
-            "url": receiver_url("hooks/v2"),
+            **HEADER_FORM,
         },
-        "newMatchedMessage": {**MATCHED, "status": "inactive"},
+        "newMatchedMessage": {
+            **MATCHED,
+            **HEADER_FORM,
+            "url": "https://receiver-v2.example.com/hooks",
+            "status": "inactive",
+        },
     }
-    parts = normalized(subs.preview(diff=True).stdout)
+    preview = subs.preview(diff=True).stdout
+    assert RECEIVER_SECRET not in preview
+    parts = normalized(preview)
+    if os.environ.get("README_PREVIEW_OUT"):
+        Path(os.environ["README_PREVIEW_OUT"]).write_text(preview)
     assert parts == normalized(readme_example())
     (replace,) = [part for part in parts if part.startswith("    +-")]
     assert len(replace.splitlines()) <= 25  # a one-field replace reads at a glance
