@@ -530,8 +530,9 @@ class TexterSubscriptionProvider(ResourceProvider):
                 answer = self.client.delete(id_)
             else:
                 answer = self.client.inactivate(id_, author_uid=props.get("author_uid"))
-            if not answer:
-                # A 2xx with no body (or a plain `OK`): believe the listing, not the status.
+            if not _shows_ended(answer, id_, action):
+                # A 2xx with no body (a plain `OK`), or one that does not show this scenario
+                # ended (a wrong route answering for another): believe the listing.
                 self._verify_ended(id_, action)
         except (NotFoundError, ConflictError) as answer:
             self._verify_ended(id_, action, answered=answer.status)
@@ -736,6 +737,14 @@ def _recorded_credentials(error: TexterAPIError) -> str:
         "after rotating texter:token, run `pulumi up` first (it records the new one), or "
         "`pulumi refresh --run-program`"
     )
+
+
+def _shows_ended(answer: dict[str, Any], id_: str, action: str) -> bool:
+    """Whether Texter's answer itself shows scenario `id_` deleted or, for inactivate, not
+    active: the Scenario back (contract), or `{_id}` for a delete."""
+    if answer.get("_id") != id_:
+        return False
+    return action == "delete" or scenario_status(answer) != "active"
 
 
 def _event_label(props: dict[str, Any]) -> str:
