@@ -98,14 +98,6 @@ def host_problem(scope: Scope, hosts: int) -> str | None:
     return None
 
 
-def header(scope: Scope, name: bytes) -> bytes | None:
-    """The first value of header `name` (lower case), as the server passed it."""
-    for key, value in scope["headers"]:
-        if key == name:
-            return value  # type: ignore[no-any-return]
-    return None
-
-
 def is_json_content_type(value: bytes | None) -> bool:
     """application/json, with an optional charset that can only be UTF-8 (RFC 8259)."""
     if value is None:

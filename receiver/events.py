@@ -28,7 +28,3 @@ KNOWN_EVENT_NAMES: frozenset[str] = frozenset(
         "channelHealthProblemResolved",
     }
 )
-
-
-def is_known_event(name: str) -> bool:
-    return name in KNOWN_EVENT_NAMES

@@ -13,6 +13,14 @@ FIELDS = "json_fields"
 STDERR = 2
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """Writes all of `data` to `fd`, however many write(2) calls it takes."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return self.format_bytes(record).decode()

@@ -15,13 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Callable
 
 import msgspec
 
-STDERR = 2
+from receiver.logs import STDERR, write_all
+
 LOGGER_NAME = "receiver.requests"
 
 _SEVERITY = {
@@ -45,13 +45,6 @@ _time = time.time
 _METHODS = {name: _dumps(name) for name in ("GET", "POST", "PUT", "DELETE", "HEAD")}
 
 
-def write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
 class RequestLog:
     def __init__(
         self, level: int = logging.INFO, write: Callable[[bytes], None] | None = None
@@ -63,9 +56,6 @@ class RequestLog:
     @property
     def level(self) -> int:
         return self._level
-
-    def enabled(self, severity: int) -> bool:
-        return severity >= self._level
 
     def request(
         self,
@@ -79,7 +69,7 @@ class RequestLog:
         known_event: bool = False,
         delivery_key: str = "",
     ) -> None:
-        """Queues one line; the caller has checked `enabled(severity)`."""
+        """Queues one line; the caller has checked `severity >= level`."""
         now = _time()
         second = int(now)
         fields = (

@@ -6,11 +6,10 @@ are medians over the rounds.
 
 Variants: bare (the baseline), receiver-null and receiver-file (the goals), and, by name with
 --variants, receiver-null-header (receiver-null with the secret in an `Authorization: Bearer`
-header on POST /hooks rather than in the path) and the exploratory ones: bare-starlette,
-bare-granian, receiver-null-granian (granian must be pip-installed) priced the framework and
-the server; receiver-null-verbose (a log line for every request, RECEIVER_LOG_LEVEL=DEBUG),
-receiver-null-nodedup (no deduplication) and receiver-null-unguarded (no connection limits)
-price those features.
+header on POST /hooks rather than in the path) and the exploratory ones: bare-starlette
+priced the framework; receiver-null-verbose (a log line for every request,
+RECEIVER_LOG_LEVEL=DEBUG), receiver-null-nodedup (no deduplication) and
+receiver-null-unguarded (no connection limits) price those features.
 """
 
 from __future__ import annotations

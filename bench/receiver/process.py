@@ -77,7 +77,7 @@ class Server:
         return ticks / os.sysconf("SC_CLK_TCK")
 
     def peak_rss_mb(self) -> float:
-        """Peak resident memory, summed over the server's processes (granian forks a worker)."""
+        """Peak resident memory, summed over the server's processes (and any it forks)."""
         total_kb = 0
         for pid in _process_tree(self.process.pid):
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -29,33 +29,11 @@ def variants(work_dir: Path) -> dict[str, Variant]:
     python = sys.executable
     receiver_env = {"RECEIVER_SECRET": SECRET, "RECEIVER_LOG_LEVEL": "INFO"}
     events = str(work_dir / "events.jsonl")
-    granian = (
-        python,
-        "-m",
-        "granian",
-        "--interface",
-        "asgi",
-        "--workers",
-        "1",
-        "--runtime-threads",
-        "1",
-        "--loop",
-        "uvloop",
-        "--no-ws",
-        "--log-level",
-        "warning",
-    )
     return {
         "bare": Variant("bare", (python, "-m", "bench.receiver.bare")),
-        # Exploratory, for choosing the framework and the server: not among the goals.
+        # Exploratory, for choosing the framework: not among the goals.
         "bare-starlette": Variant(
             "bare-starlette", (python, "-m", "bench.receiver.starlette_bare")
-        ),
-        "bare-granian": Variant("bare-granian", (*granian, "bench.receiver.bare:app")),
-        "receiver-null-granian": Variant(
-            "receiver-null-granian",
-            (*granian, "bench.receiver.granian_app:app"),
-            {**receiver_env, "RECEIVER_SINK": "null"},
         ),
         "receiver-null": Variant(
             "receiver-null",

@@ -48,6 +48,7 @@ from queue import SimpleQueue
 from typing import Any
 
 from receiver.delivery import Delivery, record_lines
+from receiver.logs import write_all
 from receiver.settings import DEFAULT_HOLD_SECONDS
 from receiver.sinks.base import SinkUnavailable, UnstorableDelivery
 
@@ -262,7 +263,7 @@ class FileSink:
         if self._needs_repair:
             self._repair()
         try:
-            _write_all(self._fd, data)
+            write_all(self._fd, data)
             self._sync(self._fd)
         except OSError:
             self._needs_repair = True
@@ -445,10 +446,3 @@ def _sync_directory(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from infra import config as stack_config
@@ -12,7 +13,7 @@ from receiver import auth as receiver_auth
 from receiver import events as receiver_events
 from receiver import settings as receiver_settings
 from simulator import import_body, routes
-from texter_webhooks.gcp import ReceiverServiceArgs, naming, receiver_service
+from texter_webhooks.gcp import ReceiverServiceArgs, args, naming, receiver_service
 from texter_webhooks.gcp.naming import SECRET_PATTERN
 from texter_webhooks.texter import catalog, content
 from texter_webhooks.texter.client import ROUTES
@@ -58,6 +59,35 @@ def test_the_hold_the_service_sets_is_at_most_the_receiver_s_default() -> None:
 
 def test_the_secret_format_is_the_receiver_s() -> None:
     assert SECRET_PATTERN.pattern == receiver_settings._SECRET_RE.pattern
+
+
+def test_the_log_levels_the_service_allows_are_the_receiver_s() -> None:
+    assert args.LOG_LEVELS == receiver_settings.LOG_LEVELS
+
+
+def test_the_secrets_the_url_may_come_from_are_as_many_as_the_receiver_takes() -> None:
+    secrets = [f"secret-{n}-0123456789" for n in range(receiver_settings.MAX_SECRETS + 1)]
+    assert naming.url_secret(",".join(secrets[:-1])) == secrets[0]
+    with pytest.raises(args.ReceiverServiceError):
+        naming.url_secret(",".join(secrets))
+
+
+def test_the_projects_the_service_allows_are_the_ones_the_receiver_s_sink_takes() -> None:
+    # args.py checks the project so a bad one fails `pulumi preview`, not the first revision.
+    project = args._PROJECT_RE.pattern
+    assert receiver_settings._TOPIC_RE.pattern.startswith(f"projects/{project}/topics/")
+
+
+@pytest.mark.parametrize("project", ["my-project", "abcdef", "a" + "-" * 28 + "1", "p-123456"])
+@pytest.mark.parametrize("topic", ["receiver-events-1a2b3c4", "texter_webhooks-events-0f9e8d7"])
+def test_the_sink_the_service_sets_is_one_the_receiver_parses(project: str, topic: str) -> None:
+    # A project the service allows and a topic as Pulumi auto-names it (`<name>-<7 hex>`),
+    # built into RECEIVER_SINK the way the service builds it, parsed by the receiver.
+    ReceiverServiceArgs(project=project, region="europe-west1", image="i").validate()
+    sink = naming.pubsub_sink(project, topic)
+    parsed = receiver_settings.load_settings({"RECEIVER_SINK": sink, "RECEIVER_SECRET": "s" * 16})
+    # The topic the receiver publishes to is the one the service outputs (`topic.id`).
+    assert parsed.sink == receiver_settings.PubSubSinkSpec(f"projects/{project}/topics/{topic}")
 
 
 def test_pulumi_yaml_defaults_are_the_program_s() -> None:

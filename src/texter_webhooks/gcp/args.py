@@ -16,12 +16,14 @@ from texter_webhooks.gcp import limits
 DOCKERFILE_IN_CONTEXT = Path("receiver") / "Dockerfile"
 # What receiver/settings.py accepts; checked here so a bad value fails `pulumi preview`
 # rather than the first revision's start-up. Not imported: the library does not depend on
-# the receiver package, which the container image holds on its own.
+# the receiver package, which the container image holds on its own (test_shared_facts keeps
+# the two equal).
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # A webhook is answered once Pub/Sub has the event: seconds, not minutes. Cloud Run's own
 # default (300 s) would let a stalled request hold a slot for five minutes.
 MAX_REQUEST_TIMEOUT_SECONDS = 60
-# RECEIVER_SINK must match the receiver's topic pattern, which embeds the project-id rules.
+# RECEIVER_SINK must match the receiver's topic pattern, which embeds the project-id rules
+# (test_shared_facts keeps them equal).
 _PROJECT_RE = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
 _REGION_RE = re.compile(r"[a-z]+(?:-[a-z]+)+[0-9]+")
 _CHANNEL_RE = re.compile(r"projects/[^/]+/notificationChannels/[^/]+")

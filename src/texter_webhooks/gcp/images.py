@@ -11,6 +11,7 @@ import pulumi
 import pulumi_docker_build as docker_build
 import pulumi_gcp as gcp
 
+from texter_webhooks.gcp.apis import IMAGES_API
 from texter_webhooks.gcp.args import DOCKERFILE_IN_CONTEXT
 from texter_webhooks.gcp.naming import resource_id
 
@@ -140,7 +141,7 @@ class ImageRepository(pulumi.ComponentResource):
         api = gcp.projects.Service(
             f"{name}-api",
             project=project,
-            service="artifactregistry.googleapis.com",
+            service=IMAGES_API,
             disable_on_destroy=False,
             opts=pulumi.ResourceOptions(parent=self),
         )

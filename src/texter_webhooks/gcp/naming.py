@@ -33,6 +33,12 @@ HOOKS_PREFIX = "/hooks/"
 HOOKS_PATH = "/hooks"
 
 
+def pubsub_sink(project: str, topic: str) -> str:
+    """The receiver's RECEIVER_SINK for topic `topic` of `project` (receiver/settings.py
+    parses it on its own; test_shared_facts keeps the two in agreement)."""
+    return f"pubsub:projects/{project}/topics/{topic}"
+
+
 def hook_url(base_url: str) -> str:
     """The receiver's URL for the header form: no secret in it."""
     return base_url.rstrip("/") + HOOKS_PATH

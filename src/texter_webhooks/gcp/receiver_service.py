@@ -39,6 +39,7 @@ from texter_webhooks.gcp.naming import (
     SECRET_PATTERN,
     bearer_token,
     hook_url,
+    pubsub_sink,
     resource_id,
     url_secret,
 )
@@ -161,9 +162,7 @@ class ReceiverService(pulumi.ComponentResource):
         self.bearer_token = pulumi.Output.secret(
             pulumi.Output.all(service.uri, secret.value).apply(lambda parts: bearer_token(parts[1]))
         )
-        self.sink = pulumi.Output.concat(
-            "pubsub:projects/", args.project, "/topics/", events.topic.name
-        )
+        self.sink = _sink(args.project, events.topic)
         self.topic = events.topic.id
         self.dead_letter_topic = events.dead_letter_topic.id
         self.subscription = events.subscription.id
@@ -386,12 +385,7 @@ class ReceiverService(pulumi.ComponentResource):
         args = self._args
         env = gcp.cloudrunv2.ServiceTemplateContainerEnvArgs
         envs = [
-            env(
-                name="RECEIVER_SINK",
-                value=pulumi.Output.concat(
-                    "pubsub:projects/", args.project, "/topics/", events.topic.name
-                ),
-            ),
+            env(name="RECEIVER_SINK", value=_sink(args.project, events.topic)),
             env(
                 name="RECEIVER_SECRET",
                 # A reference, never the value: the plaintext stays out of the service's
@@ -492,6 +486,11 @@ class ReceiverService(pulumi.ComponentResource):
 def hold_seconds(request_timeout_seconds: int) -> int:
     """The receiver's hold, inside Cloud Run's request timeout by HOLD_MARGIN_SECONDS."""
     return max(1, min(RECEIVER_HOLD_SECONDS, request_timeout_seconds - HOLD_MARGIN_SECONDS))
+
+
+def _sink(project: str, topic: gcp.pubsub.Topic) -> pulumi.Output[str]:
+    """RECEIVER_SINK: the receiver publishes to `topic`."""
+    return topic.name.apply(lambda name: pubsub_sink(project, name))
 
 
 def _require_docker(args: ReceiverServiceArgs) -> None:

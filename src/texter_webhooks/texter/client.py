@@ -151,9 +151,6 @@ class TexterClient:
         """Scenarios whose description carries `marker` (see body.MARKER_PREFIX)."""
         return [s for s in self.list_scenarios() if marker in scenario_description(s)]
 
-    def find_by_name(self, name: str) -> list[dict[str, Any]]:
-        return [s for s in self.list_scenarios() if scenario_name(s) == name]
-
     def activate(
         self, scenario_id: str, *, author_uid: str | None = None, version: int | None = None
     ) -> dict[str, Any]:

@@ -14,8 +14,6 @@ class TemplateError(ValueError):
 class TexterAPIError(Exception):
     """A Texter API call failed. `operation` names the call, e.g. `import` or `delete`."""
 
-    retryable = False
-
     def __init__(
         self, operation: str, message: str, *, status: int | None = None, detail: str = ""
     ) -> None:
@@ -50,13 +48,9 @@ class ConflictError(TexterAPIError):
 class RateLimitedError(TexterAPIError):
     """429 until the deadline ran out."""
 
-    retryable = True
-
 
 class UnavailableError(TexterAPIError):
     """5xx, timeouts or connection failures until the deadline ran out."""
-
-    retryable = True
 
 
 class AmbiguousWriteError(UnavailableError):

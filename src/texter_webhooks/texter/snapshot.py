@@ -48,9 +48,6 @@ class ListingSnapshot:
                 raise self._failure
             return self._scenarios
 
-    def find(self, predicate: Callable[[Scenario], bool]) -> list[Scenario]:
-        return [s for s in self.scenarios() if predicate(s)]
-
     def invalidate(self) -> None:
         with self._lock:
             self._taken = None

@@ -1,0 +1,141 @@
+"""Copies of one delivery waiting on a hand-off that fails: none of them counts as stored.
+
+No timed sleeps: a copy's path from hand_off_once to its wait has no suspension point, so a
+copy that has entered hand_off_once and is suspended without calling the sink is waiting;
+`until` only yields to the loop (no time passes) until the copies have entered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVarTuple
+
+import httpx
+import pytest
+
+from receiver.app import ReceiverApp
+from receiver.auth import SecretMatcher
+from receiver.dedup import Deduplicator
+from receiver.request_log import RequestLog
+from tests.unit.receiver.conftest import MAX_BODY_BYTES, SECRET
+from tests.unit.receiver.fakes import RecordingSink
+
+pytestmark = pytest.mark.anyio
+
+Args = TypeVarTuple("Args")
+COPIES = 3
+KEY = "delivery-key"
+
+
+async def until(condition: Callable[[], bool], *, turns: int = 1000) -> None:
+    """Lets ready tasks run, one loop turn at a time, until `condition` holds."""
+    for _ in range(turns):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the condition never held")
+
+
+class SinkDown:
+    """A hand-off that fails; the first call is held until `release` is set."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.down = True
+        self.release = asyncio.Event()
+
+    async def __call__(self) -> None:
+        self.calls += 1
+        await self.release.wait()
+        if self.down:
+            raise OSError("sink down")
+
+
+class CountingDeduplicator(Deduplicator):
+    """A Deduplicator that counts the requests that reached it."""
+
+    entered = 0
+
+    async def hand_off_once(
+        self, key: str, hand_off: Callable[[*Args], Awaitable[None]], *args: *Args
+    ) -> bool:
+        self.entered += 1
+        return await super().hand_off_once(key, hand_off, *args)
+
+
+async def test_copies_waiting_on_a_failed_hand_off_are_not_stored_and_the_key_is_not_kept() -> None:
+    dedup = CountingDeduplicator(60)
+    sink = SinkDown()
+    first = asyncio.create_task(dedup.hand_off_once(KEY, sink))
+    await until(lambda: sink.calls == 1)
+    copies = [asyncio.create_task(dedup.hand_off_once(KEY, sink)) for _ in range(COPIES)]
+    await until(lambda: dedup.entered == 1 + COPIES)
+    # Entered, suspended, and the sink not called again: every copy waits on the first.
+    assert sink.calls == 1
+    assert not first.done()
+    assert not any(copy.done() for copy in copies)
+
+    sink.release.set()
+    outcomes = await asyncio.gather(first, *copies, return_exceptions=True)
+
+    # None was told "stored" (False, a duplicate): each handed itself off and failed too.
+    assert [type(outcome) for outcome in outcomes] == [OSError] * (1 + COPIES)
+    assert sink.calls == 1 + COPIES
+    # And the key was not remembered: a later copy is handed off, and then it is stored.
+    sink.down = False
+    assert await dedup.hand_off_once(KEY, sink) is True
+    assert sink.calls == 2 + COPIES
+    assert await dedup.hand_off_once(KEY, sink) is False
+
+
+@pytest.fixture
+def counting_dedup() -> CountingDeduplicator:
+    return CountingDeduplicator(600)
+
+
+@pytest.fixture
+async def receiver(
+    sink: RecordingSink, request_log: RequestLog, counting_dedup: CountingDeduplicator
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = ReceiverApp(
+        matcher=SecretMatcher([SECRET.encode()]),
+        sink=sink,
+        dedup=counting_dedup,
+        max_body_bytes=MAX_BODY_BYTES,
+        request_log=request_log,
+    )
+    await app.startup()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://receiver") as client:
+        yield client
+    await app.shutdown()
+
+
+async def test_copies_of_a_delivery_whose_hand_off_fails_are_each_answered_503_not_duplicate(
+    receiver: httpx.AsyncClient, sink: RecordingSink, counting_dedup: CountingDeduplicator
+) -> None:
+    payload = json.dumps({"eventName": "chatAssigned", "eventData": {"chat": {"_id": "c1"}}})
+
+    async def deliver() -> httpx.Response:
+        return await receiver.post(
+            f"/hooks/{SECRET}", content=payload, headers={"content-type": "application/json"}
+        )
+
+    sink.fail_next = 1 + COPIES  # the sink is down for the first and every waiting copy
+    sink.gate.clear()
+    requests = [asyncio.create_task(deliver()) for _ in range(1 + COPIES)]
+    await until(lambda: counting_dedup.entered == 1 + COPIES)
+    assert sink.attempts == 1  # the copies wait for the first's outcome
+
+    sink.gate.set()
+    answers = [await request for request in requests]
+
+    assert [answer.status_code for answer in answers] == [503] * (1 + COPIES)
+    assert sink.stored == []
+    # Texter's next retry is stored: the failure left nothing remembered.
+    retried = await deliver()
+    assert retried.status_code == 200
+    assert retried.json()["status"] == "accepted"
+    assert len(sink.stored) == 1
