@@ -1,4 +1,4 @@
-"""Update Draft operations (contract §8, S12): checking their shape, then applying them.
+"""Update Draft operations (contract §1, S12): checking their shape, then applying them.
 
 Checking reports every malformed operation at once, as a 400 naming each by its path
 (``operations[2].addAction.params.url: ...``), like an import. Applying works on a copy of the

@@ -1,4 +1,4 @@
-"""Create Revision, activation by version and Delete Revision (contract §1, §3, §8): the update
+"""Create Revision, activation by version and Delete Revision (contract §1, §3): the update
 path Update Draft → Create Revision → Activate, with its faults and route overrides."""
 
 from __future__ import annotations

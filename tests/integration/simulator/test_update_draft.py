@@ -1,4 +1,4 @@
-"""Update Draft (contract §1, §8): each operation, its refusals, atomicity, where a draft starts."""
+"""Update Draft (contract §1): each operation, its refusals, atomicity, where a draft starts."""
 
 from __future__ import annotations
 
