@@ -186,3 +186,42 @@ def test_a_5xx_on_delete_is_retried(provider, texter_sim: SimulatorServer) -> No
     texter_sim.add_fault("delete", "500", count=1)
     provider.delete(created.id, created.outs)
     assert texter_sim.scenarios() == []
+
+
+def test_updates_of_one_process_share_one_listing(
+    texter_sim: SimulatorServer, provider: TexterSubscriptionProvider
+) -> None:
+    made = [
+        provider.create(checked(provider, inputs(resource_name=f"s{i}", marker=f"{i:016x}")))
+        for i in range(3)
+    ]
+    updater = configured(texter_sim)  # the next `up`: a new provider process
+    texter_sim.clear_request_log()
+    for created in made:
+        olds = created.outs or {}
+        news = checked(updater, {**olds, "url": URL + "-moved"}, olds)
+        updater.update(created.id, olds, news)
+    routes = [entry["route"] for entry in texter_sim.request_log()]
+    assert routes.count("list") == 1
+    assert routes.count("activate") == 3  # each one updated all the same
+
+
+def test_an_update_from_a_listing_a_hand_outdated_still_converges(
+    texter_sim: SimulatorServer, provider: TexterSubscriptionProvider
+) -> None:
+    created = provider.create(checked(provider, inputs()))
+    updater = configured(texter_sim)
+    updater.run_start_listing.scenarios()  # listed at the start of the run...
+
+    def add_an_action(scenario: dict[str, Any]) -> dict[str, Any]:
+        actions = scenario["activeRevision"]["actions"]
+        actions.append({**actions[0], "params": {**actions[0]["params"], "url": URL + "-x"}})
+        return scenario
+
+    texter_sim.simulator.store.update(created.id, add_an_action)  # ...then edited by hand
+    olds = created.outs or {}
+    news = checked(updater, {**olds, "url": URL + "-moved"}, olds)
+    updater.update(created.id, olds, news)
+    [scenario] = texter_sim.scenarios()
+    urls = [a["params"]["url"] for a in scenario["activeRevision"]["actions"]]
+    assert urls == [URL + "-moved"]

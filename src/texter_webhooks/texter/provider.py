@@ -76,6 +76,7 @@ from texter_webhooks.texter.errors import (
     NotFoundError,
     TemplateError,
     TexterAPIError,
+    ValidationError,
 )
 from texter_webhooks.texter.inputs import (
     ALL_INPUTS,
@@ -433,20 +434,26 @@ class TexterSubscriptionProvider(ResourceProvider):
         Texter holds now, so an update cut short at any step (draft written, revision
         published, not yet active) is finished by the next one, with the same `_id`."""
         desired = self._render(props)["data"]
-        scenario = self._live(id_)
+        scenario = self._as_listed_at_run_start(id_) or self._live(id_)
+        refused: ValidationError | None = None
         for _ in range(_UPDATE_STEPS):
             step = self._next_step(scenario, desired, props)
             if step is None:
                 return scenario
             try:
                 answer = step()
-            except AmbiguousWriteError as exc:
-                # Maybe applied, maybe not: what Texter holds now decides the next step.
+                refused = None
+            except (AmbiguousWriteError, ConflictError) as exc:
+                # Maybe applied, or already so (an earlier attempt, a hand in the UI): what
+                # Texter holds now decides the next step.
                 log.info("%s: %s; reading the scenario again", props["resource_name"], exc)
                 answer = {}
-            except ConflictError as exc:
-                # e.g. already active (an earlier attempt, a hand in the UI): read again.
-                log.info("%s: %s; reading the scenario again", props["resource_name"], exc)
+            except ValidationError as exc:
+                # Operations for a draft that changed since it was read are refused once;
+                # refused again as read afresh, they are wrong: say why.
+                if refused is not None:
+                    raise
+                refused = exc
                 answer = {}
             scenario = answer if answer.get("_id") == id_ else self._live(id_)
         raise TexterAPIError(
@@ -492,6 +499,14 @@ class TexterSubscriptionProvider(ResourceProvider):
             comment = f"texter-webhooks: {props['resource_name']} [{props['stack']}]"
             return lambda: self.client.create_revision(id_, comment)
         return lambda: self.client.update_draft(id_, operations)
+
+    def _as_listed_at_run_start(self, id_: str) -> dict[str, Any] | None:
+        """The scenario as this process's one run-start listing shows it: N updates cost
+        one list, not N. Only this resource's update writes its scenario, so the listing
+        is current for it; should a hand have changed it since, the step taken from it is
+        refused or answered with the scenario, and the next step reads it afresh."""
+        listed = self.run_start_listing.scenarios()
+        return next((s for s in listed if s.get("_id") == id_), None)
 
     def _live(self, id_: str) -> dict[str, Any]:
         scenario = self.client.get_scenario(id_)
