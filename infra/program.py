@@ -10,7 +10,13 @@ import pulumi
 
 from infra import config as stack_config
 from infra.receiver_local import LocalReceiver, LocalReceiverArgs
-from texter_webhooks import TexterSubscription, TexterSubscriptionArgs
+from texter_webhooks import (
+    OrphanSweeper,
+    OrphanSweeperArgs,
+    StackIdentity,
+    TexterSubscription,
+    TexterSubscriptionArgs,
+)
 from texter_webhooks.gcp import ImageRepository, ReceiverService, ReceiverServiceArgs
 
 
@@ -23,6 +29,8 @@ def main() -> None:
     # previews show it. The receiver takes both forms, so moving between them is an
     # in-place update of each subscription with no delivery refused.
     in_header = cfg.secret_in_header
+    # The stack's key in every marker, and the sweep of what an interrupted run left.
+    identity = StackIdentity("texter-stack")
     subscriptions = {
         sub.event: TexterSubscription(
             sub.event,
@@ -33,10 +41,15 @@ def main() -> None:
                 placeholders=dict(sub.placeholders) or None,
                 status=cfg.status,
                 on_destroy=cfg.on_destroy,
+                stack_key=identity.key,
             ),
         )
         for sub in cfg.subscriptions
     }
+    OrphanSweeper(
+        "texter-orphans",
+        OrphanSweeperArgs(identity.key, [s.subscription_id for s in subscriptions.values()]),
+    )
     pulumi.export("receiverUrl", receiver.url)  # secret: it carries the receiver secret
     pulumi.export("receiverHookUrl", receiver.hook_url)  # plain: the header form's URL
     pulumi.export("subscriptionIds", {e: s.subscription_id for e, s in subscriptions.items()})

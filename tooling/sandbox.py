@@ -15,7 +15,13 @@ from pulumi import automation as auto
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider
 
 from simulator.server import SimulatorServer
-from texter_webhooks.texter import TexterSubscription, TexterSubscriptionArgs
+from texter_webhooks.texter import (
+    OrphanSweeper,
+    OrphanSweeperArgs,
+    StackIdentity,
+    TexterSubscription,
+    TexterSubscriptionArgs,
+)
 from texter_webhooks.texter.client import RetryPolicy, TexterClient, scenario_status
 from tooling.engine import Engine, write_project_file
 
@@ -67,6 +73,9 @@ class SubscriptionStack:
     # Set: a StandInReceiver of this revision, whose URL (`hooks-<revision>`) is unknown
     # until it exists, gives its URL to the entries with `url_from_receiver`.
     receiver_revision: str | None = None
+    # As infra/program.py: a StackIdentity whose key every subscription's marker carries,
+    # and an OrphanSweeper after them all.
+    sweep: bool = False
 
     def program(self) -> None:
         """One TexterSubscription per entry: TexterSubscriptionArgs fields, plus `after`
@@ -78,8 +87,11 @@ class SubscriptionStack:
             else None
         )
         made: dict[str, TexterSubscription] = {}
+        identity = StackIdentity("texter-stack") if self.sweep else None
         for resource_name, spec in self.subscriptions.items():
             args = dict(spec)
+            if identity is not None:
+                args["stack_key"] = identity.key
             after = [made[name] for name in args.pop("after", [])]
             plain = args.pop("plain_url", False)
             retain = args.pop("retain_on_delete", False)
@@ -96,6 +108,11 @@ class SubscriptionStack:
             made[resource_name] = sub
             pulumi.export(f"{resource_name}Id", sub.subscription_id)
             pulumi.export(f"{resource_name}Status", sub.live_status)
+        if identity is not None:
+            OrphanSweeper(
+                "texter-orphans",
+                OrphanSweeperArgs(identity.key, [s.subscription_id for s in made.values()]),
+            )
 
     def stack(self) -> auto.Stack:
         return self.engine.stack(self.name, self.program)

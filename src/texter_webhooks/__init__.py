@@ -9,10 +9,14 @@ provider); `texter_webhooks.gcp` the receiver on Cloud Run. Neither imports the 
 
 from texter_webhooks.texter.catalog import event_names
 from texter_webhooks.texter.errors import AuthError, TemplateError, TexterAPIError
+from texter_webhooks.texter.stack import OrphanSweeper, OrphanSweeperArgs, StackIdentity
 from texter_webhooks.texter.subscription import TexterSubscription, TexterSubscriptionArgs
 
 __all__ = [
     "AuthError",
+    "OrphanSweeper",
+    "OrphanSweeperArgs",
+    "StackIdentity",
     "TemplateError",
     "TexterAPIError",
     "TexterSubscription",

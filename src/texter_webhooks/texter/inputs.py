@@ -47,6 +47,9 @@ class TexterSubscriptionArgs:
     author_uid: the Texter user status changes are attributed to (state only).
     adopt: bring in a scenario made by hand with the same name and content: a managed
         copy replaces it (see `ownership`).
+    stack_key: the stack's key (`StackIdentity.key`, as `TexterSubscriptionSet` passes
+        it), written into the marker of every scenario a create makes, so that an
+        `OrphanSweeper` finds the ones an interrupted run left (state only).
     """
 
     url: pulumi.Input[str] = field(metadata=CONTENT)
@@ -62,6 +65,7 @@ class TexterSubscriptionArgs:
     on_destroy: str = field(default="inactivate", metadata=STATE)
     author_uid: str | None = field(default=None, metadata=STATE)
     adopt: bool = field(default=False, metadata=STATE)
+    stack_key: pulumi.Input[str] | None = field(default=None, metadata=STATE)
 
 
 def names(change: Change) -> tuple[str, ...]:

@@ -1,7 +1,11 @@
 """Which scenarios a resource owns, told by the marker at the end of their description.
 
 The marker lives in the description, which Texter's draft operations cannot change, so
-ownership is written once, at import, as `[texter-webhooks:<resource>:<instance>]`:
+ownership is written once, at import, as `[texter-webhooks:<stack>.<resource>:<instance>]`:
+
+- `stack`: the stack's key (`stack.StackIdentity`), on scenarios made since stacks have
+  one (absent before, and for subscriptions with `retain_on_delete`): what tells the
+  stack's scenarios that no resource holds (see `stack`);
 
 - `resource`: 16 random hex drawn by `check` for a new resource and kept in its state
   across updates and renames with an alias (check gets the state's inputs as `olds`); a
@@ -20,8 +24,8 @@ Rules the provider keeps with them:
   replaced resource's delete runs in a later process;
 - a create retires no scenario a state entry may hold: the one it replaces is retired by the
   engine's delete of the old resource, after the new one is recorded (`retain_on_delete`
-  keeps it). Not yet handled: an import that landed for a create interrupted before
-  Pulumi recorded it stays active, held by no state entry;
+  keeps it). An import that landed for a create interrupted before Pulumi recorded it
+  stays active, held by no state entry, until the stack's sweep retires it (`stack`);
 - *twins* are other scenarios with the held scenario's own marker: an import that landed
   after the create had given up on it, or a copy made by hand in the Texter UI. Refresh
   reports them, `up` retires them, destroy retires them with the scenario;
@@ -42,16 +46,22 @@ from texter_webhooks.texter.client import scenario_description, scenario_status
 
 Scenario = dict[str, Any]
 
-_MARKER = re.compile(re.escape(MARKER_PREFIX) + r"([0-9a-f]{16}):([0-9a-f]{12})\]")
+_MARKER = re.compile(
+    re.escape(MARKER_PREFIX) + r"(?:([0-9a-f]{16})\.)?([0-9a-f]{16}):([0-9a-f]{12})\]"
+)
 
 
 @dataclass(frozen=True)
 class Marker:
     resource: str
     instance: str
+    # The stack's key (`stack.StackIdentity`), on scenarios made since stacks have one:
+    # how an orphan sweep tells this stack's scenarios that no resource holds.
+    stack: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.resource}:{self.instance}"
+        owner = f"{self.stack}.{self.resource}" if self.stack else self.resource
+        return f"{owner}:{self.instance}"
 
 
 # Recorded beside the key in state: a key drawn at random, not derived from names.
@@ -62,23 +72,46 @@ _KEY = re.compile(r"[0-9a-f]{16}")
 def resource_key(recorded_key: Any, recorded_origin: Any) -> str:
     """The key a resource's state records, or a new one for a new resource (and for a
     key of a release that derived it from names, which others may share)."""
-    if (
-        recorded_origin == KEY_ORIGIN
-        and isinstance(recorded_key, str)
-        and _KEY.fullmatch(recorded_key)
-    ):
-        return recorded_key
+    if recorded_origin == KEY_ORIGIN and is_key(recorded_key):
+        return str(recorded_key)
     return secrets.token_hex(8)
 
 
-def new_marker(resource: str) -> Marker:
-    """The marker of a new create of `resource`."""
-    return Marker(resource, secrets.token_hex(6))
+def is_key(value: Any) -> bool:
+    """A resource or stack key: 16 hex digits."""
+    return isinstance(value, str) and _KEY.fullmatch(value) is not None
+
+
+def new_marker(resource: str, stack: str | None = None) -> Marker:
+    """The marker of a new create of `resource` (of the stack with key `stack`)."""
+    if stack is not None and not is_key(stack):
+        raise ValueError("a stack key is 16 hex digits")
+    return Marker(resource, secrets.token_hex(6), stack)
 
 
 def marker_of(scenario: Scenario) -> Marker | None:
     found = _MARKER.search(scenario_description(scenario))
-    return Marker(found.group(1), found.group(2)) if found else None
+    return Marker(found.group(2), found.group(3), found.group(1)) if found else None
+
+
+def unheld_of_stack(
+    stack: str, held: Iterable[str], scenarios: Iterable[Scenario]
+) -> list[Scenario]:
+    """Active scenarios carrying the stack's key that no resource holds: an import that
+    landed for a create interrupted before Pulumi recorded it, or an older scenario
+    re-activated by hand. Sorted by id."""
+    holding = set(held)
+    return sorted(
+        (
+            s
+            for s in scenarios
+            if scenario_status(s) == "active"
+            and s.get("_id") not in holding
+            and (marker := marker_of(s)) is not None
+            and marker.stack == stack
+        ),
+        key=lambda s: str(s.get("_id")),
+    )
 
 
 def is_managed(scenario: Scenario) -> bool:

@@ -23,6 +23,9 @@ tests/e2e/test_ownership.py, tests/e2e/test_in_place_updates.py):
 - The scenario a replacement supersedes is retired by the engine's delete of the old
   resource, once the new one is recorded (and kept, with `retain_on_delete`).
 - A create that fails after its import landed deletes what it imported, and says which.
+- An active scenario with the stack's key that no state entry holds (a create killed
+  before Pulumi recorded it, an older one re-activated by hand) is reported by `refresh`
+  and retired by the next `up` and by `destroy` (`stack`; tests/e2e/test_orphans.py).
 
 The provider is pickled into state: it holds no credentials and no HTTP session. Both
 come from `configure()` (stack config `texter:baseUrl` / `texter:token`) in the provider
@@ -203,6 +206,9 @@ class TexterSubscriptionProvider(ResourceProvider):
         # it is checked again, known, when `up` applies it.
         if is_known(news.get("status")) and news.get("status") not in STATUSES:
             failures.append(CheckFailure("status", f"{name}: status must be active or inactive"))
+        stack_key = news.get("stack_key")
+        if is_known(stack_key) and stack_key is not None and not ownership.is_key(stack_key):
+            failures.append(CheckFailure("stack_key", f"{name}: stack_key must be 16 hex digits"))
         if news.get("on_destroy") not in ON_DESTROY:
             failures.append(
                 CheckFailure("on_destroy", f"{name}: on_destroy must be inactivate or delete")
@@ -341,7 +347,7 @@ class TexterSubscriptionProvider(ResourceProvider):
         name = props["resource_name"]
         desired = self._render(props)
         wanted_hash = content.content_hash(desired)
-        marker = ownership.new_marker(props["marker"])
+        marker = ownership.new_marker(props["marker"], props.get("stack_key"))
         try:
             # A hand-made scenario to adopt, as earlier runs left it: the only reason a
             # create lists.

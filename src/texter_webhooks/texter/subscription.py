@@ -64,6 +64,9 @@ class TexterSubscription(Resource, module="texter", name="Subscription"):
             props["url"] = pulumi.Output.secret(args.url)
         else:
             props["bearer_token"] = pulumi.Output.secret(args.bearer_token)
+        if opts is not None and opts.retain_on_delete:
+            # What it retains must outlive the stack: no key an orphan sweep would find.
+            props["stack_key"] = None
         if args.template is not None:
             props["template"] = dict(args.template)
         opts = pulumi.ResourceOptions.merge(

@@ -1,0 +1,145 @@
+"""A run killed mid-create leaves nothing running, through the real CLI.
+
+`pulumi up` is SIGKILLed while its creates are under way. The engine dies; its dynamic
+provider process lives on and keeps importing, so Texter gets scenarios no state entry
+holds. They carry the stack's key (StackIdentity), and the next `up` (the OrphanSweeper)
+and `destroy` (the identity, deleted last) retire them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from pulumi import automation as auto
+
+from simulator.server import SimulatorServer
+from tests.conftest import TEXTER_TOKEN, ProjectFactory
+from texter_webhooks.texter import ownership
+from texter_webhooks.texter.client import scenario_status
+from tooling.sandbox import SubscriptionStack
+
+pytestmark = pytest.mark.e2e
+
+COUNT = 12
+
+
+@pytest.fixture
+def subs(make_project: ProjectFactory, texter_sim: SimulatorServer) -> SubscriptionStack:
+    stack = SubscriptionStack(make_project("texter-webhooks"), texter_sim, TEXTER_TOKEN)
+    stack.sweep = True
+    stack.configure()
+    stack.subscriptions = {f"s{i:02d}": {"event": "chatAssigned"} for i in range(COUNT)}
+    return stack
+
+
+def cli_children() -> list[int]:
+    """The `pulumi` CLI processes this test process started."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        command = stat[stat.index("(") + 1 : stat.rindex(")")]
+        parent = int(stat[stat.rindex(")") + 2 :].split()[1])
+        if parent == os.getpid() and command == "pulumi":
+            found.append(int(entry.name))
+    return found
+
+
+def imports(sim: SimulatorServer) -> int:
+    return sum(1 for entry in sim.request_log() if entry["route"] == "import")
+
+
+def wait_for(condition: object, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:  # type: ignore[operator]
+        time.sleep(0.05)
+
+
+def active_of_the_stack(subs: SubscriptionStack) -> set[str]:
+    key = subs.state_resources()["texter-stack"]["outputs"]["key"]
+    return {
+        s["_id"]
+        for s in subs.sim.scenarios()
+        if scenario_status(s) == "active"
+        and (marker := ownership.marker_of(s)) is not None
+        and marker.stack == key
+    }
+
+
+def held(subs: SubscriptionStack) -> set[str]:
+    return {
+        r["outputs"]["subscription_id"]
+        for name, r in subs.state_resources().items()
+        if name.startswith("s")
+    }
+
+
+def kill_up_mid_create(subs: SubscriptionStack) -> None:
+    """`pulumi up` SIGKILLed once Texter has taken a few imports; returns once the
+    orphaned provider process has stopped importing."""
+    subs.sim.set_latency(300)
+    failed: list[BaseException] = []
+
+    def up() -> None:
+        try:
+            subs.up(preview_first=False)
+        except auto.CommandError as exc:
+            failed.append(exc)
+
+    runner = threading.Thread(target=up, daemon=True)
+    runner.start()
+    wait_for(lambda: imports(subs.sim) >= 3, timeout=60)
+    assert imports(subs.sim) >= 3, "the up never got to its creates"
+    for pid in cli_children():
+        os.kill(pid, signal.SIGKILL)
+    runner.join(timeout=60)
+    assert failed, "the up was not killed"
+    # The provider process outlives the engine and finishes the creates it had begun.
+    seen, still_since = imports(subs.sim), time.monotonic()
+    while time.monotonic() - still_since < 3:
+        time.sleep(0.2)
+        if imports(subs.sim) != seen:
+            seen, still_since = imports(subs.sim), time.monotonic()
+    subs.sim.set_latency(0)
+    # The engine died holding the stack's lock (a DIY backend's lock file).
+    backend = Path(urlsplit(subs.engine.backend_url).path)
+    for lock in (backend / ".pulumi" / "locks").rglob("*.json"):
+        lock.unlink()
+
+
+def test_an_up_after_a_killed_one_leaves_exactly_the_held_scenarios_active(
+    subs: SubscriptionStack,
+) -> None:
+    kill_up_mid_create(subs)
+    orphans = active_of_the_stack(subs) - held(subs)
+    assert orphans, "the kill left no orphan: nothing was tested"
+
+    subs.up()
+    assert active_of_the_stack(subs) == held(subs)
+    assert len(held(subs)) == COUNT
+
+    subs.destroy()
+    assert active_of_the_stack_of(subs.sim, orphans) == set()
+
+
+def test_destroy_after_a_killed_first_up_leaves_nothing_active(subs: SubscriptionStack) -> None:
+    kill_up_mid_create(subs)
+    made = {s["_id"] for s in subs.sim.scenarios() if scenario_status(s) == "active"}
+    assert made - held(subs), "the kill left no orphan: nothing was tested"
+
+    subs.destroy()
+    assert {s["_id"] for s in subs.sim.scenarios() if scenario_status(s) == "active"} == set()
+
+
+def active_of_the_stack_of(sim: SimulatorServer, ids: set[str]) -> set[str]:
+    return {s["_id"] for s in sim.scenarios() if s["_id"] in ids and scenario_status(s) == "active"}
