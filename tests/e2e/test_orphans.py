@@ -143,3 +143,24 @@ def test_destroy_after_a_killed_first_up_leaves_nothing_active(subs: Subscriptio
 
 def active_of_the_stack_of(sim: SimulatorServer, ids: set[str]) -> set[str]:
     return {s["_id"] for s in sim.scenarios() if s["_id"] in ids and scenario_status(s) == "active"}
+
+
+def test_an_older_scenario_reactivated_by_hand_is_reported_then_retired(
+    subs: SubscriptionStack,
+) -> None:
+    subs.subscriptions = {"s00": {"event": "chatAssigned"}}
+    subs.up()
+    [old] = held(subs)
+    # A new description replaces the scenario; then someone resumes the old one in Texter.
+    subs.subscriptions["s00"]["description"] = "assigned chats to the CRM"
+    subs.up()
+    [new] = held(subs)
+    subs.client().activate(old)
+
+    subs.refresh()
+    assert subs.state_resources()["texter-orphans"]["outputs"]["orphans"] == [old]
+    preview = subs.preview(diff=True)
+    assert old in preview.stdout  # the reviewer sees which one goes
+
+    subs.up()
+    assert active_of_the_stack(subs) == {new}
