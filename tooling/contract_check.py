@@ -48,6 +48,7 @@ from texter_webhooks.texter.client import (
     ROUTES,
     RetryPolicy,
     TexterClient,
+    current_revision,
     scenario_status,
 )
 from texter_webhooks.texter.errors import AuthError, ForbiddenError, TexterAPIError
@@ -67,6 +68,9 @@ MARKER_PREFIX = "[texter-webhooks-contract-check:"
 # reserved domain (RFC 2606) mean that even a delivery in that instant reaches nobody.
 EVENT = "channelHealthProblemResolved"
 THROWAWAY_URL = "https://example.com/texter-webhooks-contract-check"
+# Sent as the throwaway's bearer token (not a secret): `secretIn: header` relies on Texter
+# keeping a request action's `headers`, which only its marketplace templates show.
+HEADER_PROBE = "texter-webhooks-contract-check-probe"
 
 
 class ConfigError(Exception):
@@ -209,6 +213,16 @@ def call(client: ObservedClient, operation: Callable[[], Any]) -> Outcome:
 def _outcome(client: ObservedClient, **fields: Any) -> Outcome:
     answers = client.answers
     return Outcome(answer=answers[-1] if answers else None, attempts=len(answers), **fields)
+
+
+def _sent_header(scenario: Mapping[str, Any]) -> str:
+    """`kept` when the listed request action carries the probe header as sent."""
+    wanted = f"Bearer {HEADER_PROBE}"
+    for action in current_revision(scenario).get("actions") or []:
+        headers = (action.get("params") or {}).get("headers") if isinstance(action, dict) else None
+        if isinstance(headers, dict) and headers.get("Authorization") == wanted:
+            return "kept"
+    return "no Authorization header"
 
 
 # --- reply shapes --------------------------------------------------------------------------
@@ -416,6 +430,7 @@ class ContractCheck:
             event=EVENT,
             status="inactive",
             display_name=self.name,
+            bearer_token=HEADER_PROBE,
             description="Throwaway scenario of the texter-webhooks contract check "
             f"(tooling/contract_check.py); safe to delete. {self.marker}",
         )
@@ -434,9 +449,22 @@ class ContractCheck:
             return self._judge(
                 "import", outcome, "differs", f"imported {self.scenario_id}, listed: {listed}"
             )
+        kept = self._listed(_sent_header, missing="gone")
+        if kept != "kept":
+            return self._judge(
+                "import",
+                outcome,
+                "differs",
+                f"imported {self.scenario_id}, but its request action lists {kept}: "
+                "Texter did not keep the Authorization header (`secretIn: header` needs it; "
+                "use `secretIn: path`)",
+            )
         note = "" if outcome.answer and outcome.answer.status == 201 else " (the docs say 201)"
         return self._judge(
-            "import", outcome, "ok", f"Scenario {self.scenario_id}, inactive in the listing{note}"
+            "import",
+            outcome,
+            "ok",
+            f"Scenario {self.scenario_id}, inactive in the listing, headers kept{note}",
         )
 
     def _check_activate(self) -> None:

@@ -101,6 +101,7 @@ def test_every_route_is_confirmed_on_the_default_simulator(run_check, texter_sim
     assert lines["activate"].startswith("POST   /scenarios/manage/{id}/activate ")
     assert "200       ok: Scenario; active in the listing" in lines["activate"]
     assert "201       ok: Scenario" in lines["import"]
+    assert "headers kept" in lines["import"]
     assert lines["update_draft"].startswith("POST   /scenarios/manage/{id}/draft ")
     assert lines["create_revision"].startswith("POST   /scenarios/manage/{id}/revisions ")
     assert "ok: Scenario, version 2 published inactive, no draft left" in lines["create_revision"]
@@ -205,6 +206,29 @@ def test_a_moved_update_route_is_reported_and_the_rest_skipped(
     assert sim.scenarios() == []
     assert "cleanup: nothing left behind" in output
     assert output.rstrip().endswith("before using this tenant")
+
+
+def test_a_tenant_dropping_request_headers_is_caught(run_check, reading, monkeypatch) -> None:
+    """A stand-in for a Texter that keeps no `headers` in request actions: `secretIn:
+    header` would send no token, so the check says so and names the way out."""
+    sim = reading()
+    imported = revisions.imported_scenario
+
+    def dropping_headers(data: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        for action in data.get("actions", []):
+            action.get("params", {}).pop("headers", None)
+        return imported(data, *args, **kwargs)
+
+    monkeypatch.setattr(revisions, "imported_scenario", dropping_headers)
+
+    code, output = run_check(sim)
+
+    assert code == 1, output
+    line = route_lines(output)["import"]
+    assert "differs" in line
+    assert "did not keep the Authorization header" in line
+    assert "secretIn: path" in line
+    assert not [s for s in sim.scenarios() if s.get("activeRevision")]  # nothing left running
 
 
 def test_a_tenant_ignoring_the_version_is_caught(run_check, reading, monkeypatch) -> None:
