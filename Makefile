@@ -47,7 +47,10 @@ test: tools emulator lint  ## lint, types and every test (unit, integration, inf
 unit: venv  ## the fast tests only (no engine)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-up: tools emulator  ## run the local stack: simulator + receiver + real `pulumi up`
+# LOCAL_SINK=file runs the receiver with its file sink: no Pub/Sub emulator to provide.
+UP_NEEDS := tools $(if $(filter file,$(LOCAL_SINK)),,emulator)
+
+up: $(UP_NEEDS)  ## run the local stack: simulator + receiver + real `pulumi up` (LOCAL_SINK=file: no emulator)
 	@$(PY) -m tooling.local_stack up
 
 down: tools  ## destroy the local stack and stop its processes
