@@ -8,7 +8,9 @@ and `destroy` (the identity, deleted last) retire them.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import threading
 import time
@@ -111,10 +113,27 @@ def kill_up_mid_create(subs: SubscriptionStack) -> None:
         if imports(subs.sim) != seen:
             seen, still_since = imports(subs.sim), time.monotonic()
     subs.sim.set_latency(0)
-    # The engine died holding the stack's lock (a DIY backend's lock file).
-    backend = Path(urlsplit(subs.engine.backend_url).path)
-    for lock in (backend / ".pulumi" / "locks").rglob("*.json"):
+    # The engine died holding the stack's lock (a DIY backend's lock file), and maybe in
+    # the middle of writing its checkpoint: restored from the backup the backend keeps,
+    # as a user would. What that loses, the sweep finds all the same.
+    backend = Path(urlsplit(subs.engine.backend_url).path) / ".pulumi"
+    for lock in (backend / "locks").rglob("*.json"):
         lock.unlink()
+    for checkpoint in (backend / "stacks").rglob("*.json"):
+        backup = checkpoint.with_name(checkpoint.name + ".bak")
+        if not _readable(checkpoint) and backup.exists():
+            for suffix in ("", ".attrs"):
+                restored = Path(str(backup) + suffix)
+                if restored.exists():
+                    shutil.copyfile(restored, Path(str(checkpoint) + suffix))
+
+
+def _readable(checkpoint: Path) -> bool:
+    try:
+        json.loads(checkpoint.read_text())
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def test_an_up_after_a_killed_one_leaves_exactly_the_held_scenarios_active(
