@@ -50,7 +50,29 @@ from texter_webhooks.texter.unknowns import contains_unknown
 log = logging.getLogger(__name__)
 
 
-class StackIdentityProvider(TexterSubscriptionProvider):
+class _Sweeping(TexterSubscriptionProvider):
+    """Texter credentials and retirement as the subscriptions' provider has them."""
+
+    def _sweep(self, stack_key: str, *, held: list[str]) -> None:
+        """Inactivates every active scenario with the stack's key whose id is not `held`."""
+        try:
+            scenarios = self.client.list_scenarios()
+            for orphan in ownership.unheld_of_stack(stack_key, held, scenarios):
+                log.warning(
+                    "inactivating %s: it carries this stack's marker, no resource holds it",
+                    orphan["_id"],
+                )
+                self._end(orphan["_id"], "inactivate", {})
+        except TexterAPIError as exc:
+            raise self._failure(_SWEEP, f"sweep failed: {exc}") from None
+        finally:
+            self._wrote()
+
+
+_SWEEP = {"resource_name": "orphan sweep"}
+
+
+class StackIdentityProvider(_Sweeping):
     """Draws the key in `check` for a new stack, keeps the recorded one ever after. Deleted
     last on `destroy` (every subscription depends on it), it then inactivates whatever
     active scenario still carries the key: none is held any more."""
@@ -73,7 +95,7 @@ class StackIdentityProvider(TexterSubscriptionProvider):
         return UpdateResult(dict(news))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        sweep(self, props["key"], held=[])
+        self._sweep(props["key"], held=[])
 
 
 class StackIdentity(Resource, module="texter", name="StackIdentity"):
@@ -93,8 +115,8 @@ class OrphanSweeperArgs:
     held: pulumi.Input[list[pulumi.Input[str]]]
 
 
-class OrphanSweeperProvider(TexterSubscriptionProvider):
-    """Texter credentials and retirement as the subscriptions' provider has them."""
+class OrphanSweeperProvider(_Sweeping):
+    """Sweeps after every subscription; reports on refresh what the next `up` sweeps."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = []
@@ -114,11 +136,11 @@ class OrphanSweeperProvider(TexterSubscriptionProvider):
         return DiffResult(changes=bool(changed), replaces=[])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        self._sweep(props)
+        self._sweep(props["stack_key"], held=props.get("held") or [])
         return CreateResult(f"texter-orphans-{props['stack_key']}", {**props, "orphans": None})
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        self._sweep(news)
+        self._sweep(news["stack_key"], held=news.get("held") or [])
         return UpdateResult({**news, "orphans": None})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -132,29 +154,7 @@ class OrphanSweeperProvider(TexterSubscriptionProvider):
         return ReadResult(id_, state, state)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        self._sweep(props)
-
-    def _sweep(self, props: dict[str, Any]) -> None:
-        sweep(self, props["stack_key"], held=props.get("held") or [])
-
-
-def sweep(provider: TexterSubscriptionProvider, stack_key: str, *, held: list[str]) -> None:
-    """Inactivates every active scenario with the stack's key whose id is not `held`."""
-    try:
-        scenarios = provider.client.list_scenarios()
-        for orphan in ownership.unheld_of_stack(stack_key, held, scenarios):
-            log.warning(
-                "inactivating %s: it carries this stack's marker, no resource holds it",
-                orphan["_id"],
-            )
-            provider._end(orphan["_id"], "inactivate", {})
-    except TexterAPIError as exc:
-        raise provider._failure(_SWEEP, f"sweep failed: {exc}") from None
-    finally:
-        provider._wrote()
-
-
-_SWEEP = {"resource_name": "orphan sweep"}
+        self._sweep(props["stack_key"], held=props.get("held") or [])
 
 
 class OrphanSweeper(Resource, module="texter", name="OrphanSweeper"):
