@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import time
 
 import httpx
@@ -11,24 +10,10 @@ import pytest
 
 from receiver.sinks.file import read_events
 from tests.integration.receiver.conftest import ReceiverStarter, RunningReceiver
+from tests.integration.receiver.test_process import ASSIGNED, raw_request, status_of
 
 NEW = "integration-new-secret-0123456789"
 OLD = "integration-old-secret-abcdefghij"
-ASSIGNED = {"eventName": "chatAssigned", "eventData": {"chat": {"_id": "c1"}}}
-
-
-def raw_request(receiver: RunningReceiver, request: bytes) -> bytes:
-    """Sends bytes exactly as given; returns the reply."""
-    with socket.create_connection((receiver.host, receiver.port), timeout=10) as sock:
-        sock.sendall(request)
-        reply = b""
-        while chunk := sock.recv(65536):
-            reply += chunk
-    return reply
-
-
-def status_of(reply: bytes) -> int:
-    return int(reply.split(b" ", 2)[1])
 
 
 @pytest.fixture

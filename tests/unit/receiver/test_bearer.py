@@ -32,21 +32,6 @@ def bearer(token: bytes, scheme: bytes = b"Bearer") -> tuple[bytes, bytes]:
     return (b"authorization", scheme + b" " + token)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def sink() -> RecordingSink:
-    return RecordingSink()
-
-
-@pytest.fixture
-def log_lines() -> LogLines:
-    return LogLines()
-
-
 def make_app(
     sink: RecordingSink, log_lines: LogLines, clock: Callable[[], str] | None = None
 ) -> ReceiverApp:
