@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "own-program" / "__main__.py"
 DRIVER = Path(__file__).parent / "own_program" / "driver.py"
 REPO_ONLY = ("infra", "receiver", "simulator", "tooling", "tests", "bench")
-WEBHOOK_URL = "https://hooks.example.com/texter/" + "s3cr3t-path-0123456789"
+WEBHOOK_URL = "https://hooks.example.com/texter"
+WEBHOOK_TOKEN = "s3cr3t-token-" + "0123456789"
 
 
 @dataclass
@@ -137,6 +138,7 @@ def test_the_readme_s_own_program_runs_from_the_installed_wheel(
         "TEXTER_BASE_URL": texter_sim.base_url,
         "TEXTER_TOKEN": TEXTER_TOKEN,
         "WEBHOOK_URL": WEBHOOK_URL,
+        "WEBHOOK_TOKEN": WEBHOOK_TOKEN,
     }
 
     def operate(operation: str) -> dict[str, str]:
@@ -148,7 +150,11 @@ def test_the_readme_s_own_program_runs_from_the_installed_wheel(
     live = {s["_id"]: scenario_status(s) for s in texter_sim.scenarios()}
     assert live == {outputs["assignedId"]: "active", outputs["resolvedId"]: "active"}
     state = "".join(p.read_text() for p in backend.rglob("*.json"))
-    assert "s3cr3t-path-0123456789" not in state
+    assert WEBHOOK_TOKEN not in state
+    # The token travels as the request actions' bearer header, the URL plain.
+    [action] = next(iter(texter_sim.scenarios()))["activeRevision"]["actions"]
+    assert action["params"]["url"] == WEBHOOK_URL
+    assert action["params"]["headers"] == {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 
     operate("destroy")
     live = {s["_id"]: scenario_status(s) for s in texter_sim.scenarios()}

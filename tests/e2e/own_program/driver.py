@@ -47,7 +47,8 @@ def main() -> None:
         {
             "texter:baseUrl": auto.ConfigValue(os.environ["TEXTER_BASE_URL"]),
             "texter:token": auto.ConfigValue(os.environ["TEXTER_TOKEN"], secret=True),
-            "my-program:webhookUrl": auto.ConfigValue(os.environ["WEBHOOK_URL"], secret=True),
+            "my-program:webhookUrl": auto.ConfigValue(os.environ["WEBHOOK_URL"]),
+            "my-program:webhookToken": auto.ConfigValue(os.environ["WEBHOOK_TOKEN"], secret=True),
         }
     )
     if operation == "up":
