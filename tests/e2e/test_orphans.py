@@ -8,6 +8,7 @@ and `destroy` (the identity, deleted last) retire them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -57,6 +58,26 @@ def cli_children() -> list[int]:
     return found
 
 
+def descendants(root: int) -> list[int]:
+    """Every process below `root` (the engine's plugins: the dynamic provider)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat[stat.rindex(")") + 2 :].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 def imports(sim: SimulatorServer) -> int:
     return sum(1 for entry in sim.request_log() if entry["route"] == "import")
 
@@ -102,16 +123,22 @@ def kill_up_mid_create(subs: SubscriptionStack) -> None:
     runner.start()
     wait_for(lambda: imports(subs.sim) >= 3, timeout=60)
     assert imports(subs.sim) >= 3, "the up never got to its creates"
-    for pid in cli_children():
+    engines = cli_children()
+    providers = [pid for engine in engines for pid in descendants(engine)]
+    for pid in engines:
         os.kill(pid, signal.SIGKILL)
     runner.join(timeout=60)
     assert failed, "the up was not killed"
-    # The provider process outlives the engine and finishes the creates it had begun.
+    # The provider process outlives the engine and finishes the creates it had begun; then
+    # it goes too (as the rest of a lost runner would), so nothing lands later than this.
     seen, still_since = imports(subs.sim), time.monotonic()
     while time.monotonic() - still_since < 3:
         time.sleep(0.2)
         if imports(subs.sim) != seen:
             seen, still_since = imports(subs.sim), time.monotonic()
+    for pid in providers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
     subs.sim.set_latency(0)
     # The engine died holding the stack's lock (a DIY backend's lock file), and maybe in
     # the middle of writing its checkpoint: restored from the backup the backend keeps,
