@@ -41,8 +41,8 @@ def subs(make_project: ProjectFactory, texter_sim: SimulatorServer) -> Subscript
     return stack
 
 
-def cli_children() -> list[int]:
-    """The `pulumi` CLI processes this test process started."""
+def processes() -> list[tuple[int, int, str]]:
+    """(pid, parent pid, command) of every process, from /proc."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -53,23 +53,22 @@ def cli_children() -> list[int]:
             continue
         command = stat[stat.index("(") + 1 : stat.rindex(")")]
         parent = int(stat[stat.rindex(")") + 2 :].split()[1])
-        if parent == os.getpid() and command == "pulumi":
-            found.append(int(entry.name))
+        found.append((int(entry.name), parent, command))
     return found
+
+
+def cli_children() -> list[int]:
+    """The `pulumi` CLI processes this test process started."""
+    return [
+        pid for pid, parent, command in processes() if parent == os.getpid() and command == "pulumi"
+    ]
 
 
 def descendants(root: int) -> list[int]:
     """Every process below `root` (the engine's plugins: the dynamic provider)."""
     children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        parent = int(stat[stat.rindex(")") + 2 :].split()[1])
-        children.setdefault(parent, []).append(int(entry.name))
+    for pid, parent, _ in processes():
+        children.setdefault(parent, []).append(pid)
     found, todo = [], [root]
     while todo:
         for child in children.get(todo.pop(), []):
