@@ -68,7 +68,7 @@ deliveries: venv  ## failed deliveries since SINCE (default 24h) of STACK=<name>
 contract-check: venv  ## check the Texter API routes against a real tenant (TEXTER_BASE_URL/TEXTER_TOKEN or STACK=<name>)
 	@$(PY) -m tooling.contract_check $(if $(STACK),--stack $(STACK))
 
-bench: tools  ## run the benchmarks (see README); installs wrk when missing
+bench: tools  ## run the benchmarks (see bench/README.md); installs wrk when missing
 	@command -v wrk >/dev/null || { echo "installing wrk (Debian package)"; \
 	  apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }
 	@$(PY) -m bench

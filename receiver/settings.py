@@ -27,7 +27,7 @@ DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 8
 # (30 s by default in this project, `requestTimeoutSeconds`), past which Cloud Run answers
 # for the receiver.
 DEFAULT_HOLD_SECONDS = 25.0
-# Limits on reading a request, for when no front end enforces them (see the README): a
+# Limits on reading a request, for when no front end enforces them (see docs/receiver.md): a
 # request head must arrive within this long of the connection opening (or of its first byte on
 # a reused connection), and its body within this long of the head.
 DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0

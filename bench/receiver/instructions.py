@@ -7,7 +7,8 @@ Runs an in-process driver under `valgrind --tool=callgrind` twice, feeding the p
 `data_received` 3,300 and then 300 sequential keep-alive requests (this benchmark's
 chatAssigned payload, each unique, null sink, a transport that drops what is written), and
 prints (Ir(3,300) - Ir(300)) / 3,000: what a request costs, start-up taken out. Each seed
-(PYTHONHASHSEED) is one pair of runs; the median is printed last. Slow (~25 s a pair).
+(PYTHONHASHSEED) is one pair of runs; the median is printed last. Slow under callgrind (how slow:
+bench/README.md).
 
 - `--app receiver`: the receiver on receiver.protocol; `unguarded`: the receiver on plain
   uvicorn's protocol; `bare`: the bare app on plain uvicorn's protocol (the baseline).

@@ -1,4 +1,4 @@
-"""The README's `pulumi preview --diff` example is what the CLI prints for it."""
+"""The `pulumi preview --diff` example of docs/lifecycle.md is what the CLI prints for it."""
 
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ from tooling.sandbox import RECEIVER_SECRET, SubscriptionStack
 
 pytestmark = pytest.mark.e2e
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+LIFECYCLE_DOC = Path(__file__).resolve().parents[2] / "docs" / "lifecycle.md"
 MATCHED = {"event": "newMatchedMessage", "placeholders": {"expression": 'text == "help"'}}
-# The receiver secret as a bearer token: the URL plain, as the README's example shows it.
+# The receiver secret as a bearer token: the URL plain, as the docs' example shows it.
 HEADER_FORM = {
     "url": "https://receiver.example.com/hooks",
     "plain_url": True,
     "bearer_token": RECEIVER_SECRET,
 }
-# Values that differ from run to run, as the README writes them.
+# Values that differ from run to run, as the docs write them.
 VOLATILE = [
     (re.compile(r"\b[0-9a-f]{64}\b"), "<sha256>"),
     (re.compile(r"\b[0-9a-f]{24}\b"), "<scenario id>"),
@@ -32,8 +32,9 @@ VOLATILE = [
 
 
 def readme_example() -> str:
-    found = re.search(r"```text title=\"preview --diff\"\n(.*?)```", README.read_text(), re.S)
-    assert found is not None, "the README lost its preview example"
+    text = LIFECYCLE_DOC.read_text()
+    found = re.search(r"```text title=\"preview --diff\"\n(.*?)```", text, re.S)
+    assert found is not None, "docs/lifecycle.md lost its preview example"
     return found.group(1)
 
 

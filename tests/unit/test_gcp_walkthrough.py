@@ -1,10 +1,11 @@
-"""The README's GCP walkthrough works from an empty project, every command in order.
+"""The GCP walkthrough of docs/operations.md works from an empty project, every command in
+order.
 
 The `gcp-dev` block runs verbatim under `bash -euo pipefail` with `gcloud`, `pulumi` and
 the other tools replaced by recorders; the tests read the recorded calls: what is created,
 enabled and granted, and in which order. The same for the preview identity's block and
 the workflow it serves. GCP itself cannot be reached from here: what Google accepts is
-the docs' word (README, and the report of the change that wrote this).
+the docs' word (docs/operations.md, and the report of the change that wrote this).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from tests.unit.test_push_receiver_image import STACK_CONFIG as PUSH_SCRIPT_CONF
 from texter_webhooks.gcp.receiver_service import RESOURCE_TYPE
 
 ROOT = Path(__file__).resolve().parents[2]
-README = (ROOT / "README.md").read_text()
+OPERATIONS = (ROOT / "docs" / "operations.md").read_text()
 WORKFLOW_TEXT = (ROOT / "examples/github-actions/pulumi-preview.yml").read_text()
 EXAMPLES = {stack: ROOT / f"Pulumi.{stack}.yaml.example" for stack in ("dev", "prod")}
 
@@ -47,6 +48,9 @@ name = os.path.basename(sys.argv[0])
 with open(os.environ["CALLS"], "a") as calls:
     calls.write(json.dumps([name, *sys.argv[1:]]) + "\\n")
 print(json.loads(os.environ["ANSWERS"]).get(" ".join([name, *sys.argv[1:]]), ""))
+if name == "curl" and "--config" in sys.argv:  # what curl reads from stdin: `--config -`
+    with open(os.environ["CALLS"] + ".curl-config", "a") as config:
+        config.write(sys.stdin.read())
 """
 TOOLS = ("gcloud", "pulumi", "make", "curl", "openssl", "gh")
 # Relative paths the walkthrough runs, faked in its working directory.
@@ -54,14 +58,15 @@ LOCAL_TOOLS = ("scripts/push-receiver-image", ".venv/bin/python")
 
 
 def block(title: str) -> str:
-    found = re.search(rf'```sh title="{title}"\n(.*?)```', README, re.S)
-    assert found is not None, f'README has no ```sh title="{title}" block'
+    found = re.search(rf'```sh title="{title}"\n(.*?)```', OPERATIONS, re.S)
+    assert found is not None, f'docs/operations.md has no ```sh title="{title}" block'
     return found.group(1)
 
 
 @dataclass
 class Calls:
     calls: list[list[str]]
+    curl_config: str = ""  # what curl read from stdin (`--config -`)
 
     def index(self, *prefix: str, start: int = 0) -> int:
         """Where the first call starting with `prefix` (from `start`) is; fails if none."""
@@ -111,13 +116,18 @@ def run_block(title: str, tmp_path: Path) -> Calls:
         ["bash", "-euo", "pipefail", str(script)],
         cwd=work,
         env=env,
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    return Calls([json.loads(line) for line in calls.read_text().splitlines()])
+    curl_config = calls.with_name(calls.name + ".curl-config")
+    return Calls(
+        [json.loads(line) for line in calls.read_text().splitlines()],
+        curl_config.read_text() if curl_config.exists() else "",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +231,7 @@ def test_the_build_runs_as_an_account_created_and_granted_before_the_push(
         for _, c in walkthrough.all("pulumi", "config", "set")
         if c[3].startswith("push-receiver-image:")
     }
-    # What the README sets is what the script reads (its own test's stack config).
+    # What the walkthrough sets is what the script reads (its own test's stack config).
     assert set(settings) == {k for k in PUSH_SCRIPT_CONFIG if k.startswith("push-receiver-image:")}
     builder = settings["push-receiver-image:serviceAccount"]
     account_id, _, domain = builder.partition("@")
@@ -288,9 +298,23 @@ def test_the_receiver_account_exists_and_is_granted_before_cloud_run_is_deployed
     assert push < partial < acts_as < full_ups[0]
 
 
+def test_the_contract_check_runs_before_the_first_up(walkthrough: Calls) -> None:
+    check = walkthrough.index("make", "contract-check", "STACK=dev")
+    # After the stack's Texter settings it reads, before anything touches the tenant.
+    token_set = walkthrough.index("pulumi", "config", "set", "--secret", "texter:token")
+    assert token_set < check < walkthrough.index("pulumi", "up")
+
+
 def test_the_walkthrough_ends_with_the_delivery_check(walkthrough: Calls) -> None:
     last_up = max(i for i, _ in walkthrough.all("pulumi", "up"))
-    assert last_up < walkthrough.index("curl")
+    curl = walkthrough.index("curl")
+    assert last_up < curl
+    # The receiver URL (its path carries the secret) reaches curl on stdin, never as an
+    # argument another user's `ps` could show.
+    secret_url = ANSWERS["pulumi stack output receiverUrl --show-secrets"]
+    assert not any(secret_url in arg for arg in walkthrough.calls[curl])
+    assert option(walkthrough.calls[curl], "--config") == "-"
+    assert walkthrough.curl_config == f'url = "{secret_url}"\n'
     assert last_up < walkthrough.index("gcloud", "pubsub", "subscriptions", "pull")
     # Texter documents no retry: the failed deliveries since the first full up, the token
     # read from the stack (never an argument another user's `ps` could show).
@@ -381,12 +405,12 @@ def test_every_cloud_stack_uses_its_own_kms_key_named_alike(walkthrough: Calls) 
         if stack == "dev":
             assert readme_dev == expected  # what the walkthrough really runs
         else:
-            assert expected in README  # "Going to production"
-    # The pattern the README and the workflow state for any stack.
+            assert expected in OPERATIONS  # "Going to production"
+    # The pattern the docs and the workflow state for any stack.
     pattern = "gcpkms://projects/<project>/locations/global/keyRings/pulumi/cryptoKeys/<stack>"
-    assert pattern in README
+    assert pattern in OPERATIONS
     assert pattern in WORKFLOW_TEXT
-    for url in KMS_URL.findall(README + WORKFLOW_TEXT):
+    for url in KMS_URL.findall(OPERATIONS + WORKFLOW_TEXT):
         assert re.fullmatch(
             r"gcpkms://(\$KEY|projects/[^/]+/locations/global/keyRings/pulumi/cryptoKeys/[^/]+)",
             url,
@@ -394,6 +418,7 @@ def test_every_cloud_stack_uses_its_own_kms_key_named_alike(walkthrough: Calls) 
 
 
 def test_the_cloud_stacks_need_no_passphrase() -> None:
-    section = README[README.index("### Preview on pull requests") : README.index("## Benchmarks")]
+    start = OPERATIONS.index("\n## Preview on pull requests")
+    section = OPERATIONS[start : OPERATIONS.index("\n## ", start + 1)]
     assert "PULUMI_CONFIG_PASSPHRASE" not in section
     assert "passphrase" not in block("gcp-dev")

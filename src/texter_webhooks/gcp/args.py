@@ -135,9 +135,9 @@ class ReceiverServiceArgs:
         if (self.image is None) == (self.build_context is None):
             _fail(
                 "image",
-                "or build_context: give exactly one, an image reference to run (see the "
-                "README's `scripts/push-receiver-image`) or a folder holding receiver/Dockerfile "
-                "to build",
+                "or build_context: give exactly one, an image reference to run (see "
+                "`scripts/push-receiver-image` in docs/operations.md) or a folder holding "
+                "receiver/Dockerfile to build",
             )
         if (
             self.build_context is not None

@@ -20,7 +20,7 @@ from tests.integration.receiver.conftest import ReceiverStarter, RunningReceiver
 
 MiB = 1024 * 1024
 VALID = json.dumps({"eventName": "chatAssigned", "eventData": {"chat": {"_id": "c1"}}}).encode()
-# Short limits so the tests take seconds; the defaults are documented in the README.
+# Short limits so the tests take seconds; the defaults are documented in docs/receiver.md.
 FAST_LIMITS = {
     "RECEIVER_HEADER_TIMEOUT_SECONDS": "1",
     "RECEIVER_BODY_TIMEOUT_SECONDS": "1",
@@ -373,7 +373,7 @@ def test_pipelined_requests_take_bounded_memory(start: ReceiverStarter) -> None:
     # Issue 22: pipelined requests were read and queued chunk after chunk while answers were
     # written: 8 connections took the process from 32 MB to 480 MB in 12 s. Now a connection
     # is not read while a request waits behind the one in progress, and a chunk is parsed a
-    # slice at a time: what a connection holds is bounded (README: under 2 MiB).
+    # slice at a time: what a connection holds is bounded (docs/receiver.md: one read).
     receiver = start(env={"RECEIVER_SINK": "null"})
     # Written 28 KiB at a time (under the head cap, which the old count misread as one head).
     tiny = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" * 800
