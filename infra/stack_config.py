@@ -79,6 +79,15 @@ class StackConfig:
     secret_in_header: bool = DEFAULTS["secretIn"] == "header"
     cloudrun: CloudRunConfig | None = None
 
+    def require_receiver_secret(self) -> pulumi.Output[str]:
+        """The receiver secret, which the local receiver cannot run without."""
+        if self.receiver_secret is None:
+            raise ConfigError(
+                f"{PROJECT}:receiverSecret is not set: "
+                f"`pulumi config set --secret {PROJECT}:receiverSecret <random>`"
+            )
+        return self.receiver_secret
+
 
 def load() -> StackConfig:
     config = pulumi.Config(PROJECT)

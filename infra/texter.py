@@ -1,5 +1,12 @@
-"""`infra.texter.<module>` as aliases of `texter_webhooks.texter.<module>` (before 0.2 the
-library lived in `infra/texter/`). Remove in 0.3: see the README's upgrade notes."""
+"""`infra.texter.<module>`, what the state of a stack made before 0.2 asks for.
+
+Before 0.2 the library lived in `infra/texter/`, so such a state holds its provider pickled
+as `infra.texter.provider.TexterSubscriptionProvider`. The provider process unpickles it by
+importing that name: importing this module first (as the parent `infra.texter`) registers
+each old module name as the library's module, so the old pickle loads the current class.
+Until each such stack has run one `pulumi up` (which rewrites the reference, with no Texter
+call). The program does not import it. Remove in 0.3: see docs/upgrading.md.
+"""
 
 from __future__ import annotations
 
@@ -19,11 +26,9 @@ MODULES = (
     "subscription",
 )
 
-
-def register() -> None:
-    """Make `import infra.texter.provider` (what an old state's pickle asks for) resolve
-    to the library's module, so the old pickle loads the current class."""
-    sys.modules.setdefault("infra.texter", importlib.import_module("texter_webhooks.texter"))
-    for name in MODULES:
-        module = importlib.import_module(f"texter_webhooks.texter.{name}")
-        sys.modules.setdefault(f"infra.texter.{name}", module)
+# Python looks a submodule up in sys.modules once its parent is imported, so these
+# entries answer `import infra.texter.provider` with no package folder behind them.
+for _name in MODULES:
+    sys.modules.setdefault(
+        f"infra.texter.{_name}", importlib.import_module(f"texter_webhooks.texter.{_name}")
+    )

@@ -1,8 +1,8 @@
 """The receiver as an ASGI app: routing, the checks on a delivery, its hand-off, its log line.
 
 Plain ASGI rather than a framework: the request path is short and fixed, and in the benchmark
-(bench/receiver) Starlette's routing and Request/Response objects alone cost ~50 us of CPU per
-request, more than all of the receiver's own work.
+(bench/receiver) Starlette's routing and Request/Response objects alone cost more CPU per
+request than all of the receiver's own work (the figures: bench/README.md).
 """
 
 from __future__ import annotations
@@ -379,9 +379,9 @@ class ReceiverApp:
             }
         )
         if event_name in KNOWN_EVENT_NAMES:
-            # DEBUG: measured, even a line built by hand and written once per loop turn costs
-            # as much CPU as a fifth of the request (bench/receiver); Cloud Run logs every
-            # request's status and latency already, and the sink has the event itself.
+            # DEBUG: even a line built by hand and written once per loop turn is a sizeable
+            # share of the request's CPU (bench/README.md, receiver-null-verbose); Cloud Run
+            # logs every request's status and latency already, and the sink has the event.
             if self._log_level > _DEBUG:
                 return _UNLOGGED_ACKNOWLEDGEMENT
             return Outcome(200, status, _DEBUG, event_name, key)

@@ -29,9 +29,9 @@ class Deduplicator:
     the last, or when the recent one is full) it becomes the older one and the older one is
     dropped whole. A key therefore stays at least a window (unless memory runs short, when
     the oldest go first) and is judged by its own time, so a duplicate is exactly a key
-    stored less than a window ago. Rather than one ordered map trimmed at every request:
-    that cost ~2 us of CPU per request in the server (bench/receiver), this costs a dict
-    insert and, once a window, dropping a dict.
+    stored less than a window ago. Rather than one ordered map trimmed at every request (a
+    cost every request paid; the figure: bench/README.md), this costs a dict insert and,
+    once a window, dropping a dict.
     """
 
     def __init__(

@@ -44,14 +44,9 @@ from typing import Any, TextIO
 import requests
 
 from texter_webhooks.texter.body import BodySpec, redact_urls, render
-from texter_webhooks.texter.client import (
-    ROUTES,
-    RetryPolicy,
-    TexterClient,
-    current_revision,
-    scenario_status,
-)
+from texter_webhooks.texter.client import ROUTES, RetryPolicy, TexterClient
 from texter_webhooks.texter.errors import AuthError, ForbiddenError, TexterAPIError
+from texter_webhooks.texter.scenario import current_revision, scenario_status
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Texter's update path as the provider takes it; each step works on what the one before made.

@@ -30,9 +30,10 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from texter_webhooks.texter.body import redact_urls
-from texter_webhooks.texter.client import RetryPolicy, TexterClient, scenario_name
+from texter_webhooks.texter.client import RetryPolicy, TexterClient
 from texter_webhooks.texter.errors import NotFoundError, TexterAPIError
 from texter_webhooks.texter.ownership import is_managed
+from texter_webhooks.texter.scenario import scenario_name
 from tooling.contract_check import ConfigError, resolve_target, run_user_pulumi
 from tooling.runs import FailedDelivery, failed_deliveries, parse_since, runs_since
 

@@ -32,6 +32,7 @@ from pulumi import automation as auto
 from pulumi.automation import ConfigValue
 
 from texter_webhooks.texter.body import redact_urls
+from tooling import infra_program
 from tooling.engine import (
     REPO_ROOT,
     Engine,
@@ -335,10 +336,8 @@ def up() -> None:
     (LOCAL / "receiver.sink").write_text(sink_env["RECEIVER_SINK"])
 
     step("pulumi up (stack `local`)")
-    from infra.program import main as program
-
     with _handled():
-        stack = engine().stack(STACK, program)
+        stack = engine().stack(STACK, infra_program.run)
         stack.set_all_config(
             {
                 "texter:baseUrl": ConfigValue(SIMULATOR.root_url + API_PREFIX),
@@ -445,13 +444,11 @@ def _has_resources() -> bool:
 def down() -> None:
     if _has_resources():
         step("pulumi destroy (stack `local`)")
-        from infra.program import main as program
-
         if SIMULATOR.pid() is None:
             step("starting the Texter simulator (destroy talks to it)")
             start_simulator()
         with _handled():
-            stack = engine().stack(STACK, program)
+            stack = engine().stack(STACK, infra_program.run)
             stack.destroy(on_output=_indent, show_secrets=False, color="never")
     else:
         step("the local stack has no resources: nothing to destroy")

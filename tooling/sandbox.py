@@ -22,7 +22,8 @@ from texter_webhooks.texter import (
     TexterSubscription,
     TexterSubscriptionArgs,
 )
-from texter_webhooks.texter.client import RetryPolicy, TexterClient, scenario_status
+from texter_webhooks.texter.client import RetryPolicy, TexterClient
+from texter_webhooks.texter.scenario import scenario_status
 from tooling.engine import Engine, write_project_file
 
 RECEIVER_SECRET = "rs_" + "9f8e7d6c5b4a39281706"  # appears only inside the receiver URL
@@ -73,7 +74,7 @@ class SubscriptionStack:
     # Set: a StandInReceiver of this revision, whose URL (`hooks-<revision>`) is unknown
     # until it exists, gives its URL to the entries with `url_from_receiver`.
     receiver_revision: str | None = None
-    # As infra/program.py: a StackIdentity whose key every subscription's marker carries,
+    # As infra/__main__.py: a StackIdentity whose key every subscription's marker carries,
     # and an OrphanSweeper after them all.
     sweep: bool = False
 

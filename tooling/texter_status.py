@@ -3,7 +3,7 @@ its marker), with its live status. Exits 1 while any of them is active.
 
     python -m tooling.texter_status <base URL> <token>
 
-The README's own-CLI script ends with it: after `pulumi destroy` nothing may be left live.
+docs/engine.md's own-CLI script ends with it: after `pulumi destroy` nothing may be left live.
 """
 
 from __future__ import annotations
@@ -11,15 +11,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from texter_webhooks.texter.body import MARKER_PREFIX
-from texter_webhooks.texter.client import (
-    RetryPolicy,
-    TexterClient,
-    scenario_description,
-    scenario_name,
-    scenario_status,
-)
+from texter_webhooks.texter.client import RetryPolicy, TexterClient
 from texter_webhooks.texter.errors import TexterAPIError
+from texter_webhooks.texter.ownership import is_managed
+from texter_webhooks.texter.scenario import scenario_name, scenario_status
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     except TexterAPIError as exc:
         print(f"texter_status: {exc}", file=sys.stderr)
         return 2
-    managed = [s for s in scenarios if MARKER_PREFIX in scenario_description(s)]
+    managed = [s for s in scenarios if is_managed(s)]
     for scenario in managed:
         print(f"{scenario['_id']}  {scenario_status(scenario):8}  {scenario_name(scenario)}")
     active = [s for s in managed if scenario_status(s) == "active"]

@@ -15,8 +15,9 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from texter_webhooks.texter.client import TexterClient, scenario_status
+from texter_webhooks.texter.client import TexterClient
 from texter_webhooks.texter.errors import NotFoundError, TexterAPIError
+from texter_webhooks.texter.scenario import scenario_status
 from tooling.engine import Engine
 from tooling.runs import failure_status, is_failed
 

@@ -44,7 +44,8 @@ from simulator.scopes import ALL_SCOPES
 from simulator.server import SimulatorServer
 from texter_webhooks.texter.body import BodySpec, render
 from texter_webhooks.texter.catalog import event_names
-from texter_webhooks.texter.client import RetryPolicy, TexterClient, scenario_status
+from texter_webhooks.texter.client import RetryPolicy, TexterClient
+from texter_webhooks.texter.scenario import scenario_status
 from tooling.engine_probe import Note
 from tooling.sandbox import SubscriptionStack, receiver_url, throwaway_engine
 

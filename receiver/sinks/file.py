@@ -7,10 +7,10 @@ to the thread, as databases do with their commit delay:
 - it waits while a loop turn still adds to it (for at most a few turns): the requests the
   server has already read join it rather than wait for the next fsync;
 - and it is handed over no sooner than half a millisecond after the batch before it, so under
-  load each fsync (about 130 us of CPU on this machine's virtual disk) is shared by more
-  deliveries. A delivery that comes alone waits two loop turns: the last batch is long gone.
-Measured by bench.receiver (32 connections), the two took batches from about 13 deliveries
-to about 30, and the file sink from 0.39x to 0.46x a bare server's requests per second.
+  load each fsync (the costliest step, CPU spent in the kernel) is shared by more deliveries.
+  A delivery that comes alone waits two loop turns: the last batch is long gone.
+Measured by bench.receiver, the two made batches larger and the file sink faster; the figures
+are in bench/README.md.
 
 After a failed append the sink is failing: /healthz reports it, so the platform replaces an
 instance whose disk has gone bad. It repairs itself before its next append, and when a health
@@ -55,11 +55,11 @@ from receiver.sinks.base import SinkUnavailable, UnstorableDelivery
 logger = logging.getLogger(__name__)
 
 _TAIL_SCAN_BYTES = 64 * 1024
-# How many event-loop turns a batch may keep growing before it is handed over: measured with
-# bench.receiver (32 connections), 4 gathered the most per fsync; more turns only add latency.
+# How many event-loop turns a batch may keep growing before it is handed over: the count that
+# gathered the most per fsync in bench.receiver (bench/README.md); more only add latency.
 _GATHER_TURNS = 4
-# The least time between two batches handed to the thread: bench.receiver measured 0.2 to 1 ms
-# alike (each better than none); more would only add latency.
+# The least time between two batches handed to the thread: bench.receiver measured a range of
+# intervals alike, each better than none (bench/README.md); more would only add latency.
 BATCH_INTERVAL_SECONDS = 0.0005
 # Deliveries whose hold ends within this of the one that fired the deadline timer are answered
 # with it (a little early, never late), so a stall costs at most one timer per this long.

@@ -14,10 +14,10 @@ retried by the client (at most a second apart) for as long as the delivery is he
 
 Bounded during a stall: the client commits each batch on a thread of its own that lives as
 long as the batch's retries, so a stall at N deliveries a second would hold N x hold threads
-(measured: 11 to 522 in a 10 s stall). At most MAX_PUBLISHES_IN_FLIGHT messages are handed to
-the client at once; a delivery past that waits for a slot, within its own hold. (The client's
-own flow control either blocks the calling thread, here the event loop, or refuses the
-message at once; neither holds it.)
+(what a stall held, measured: bench/README.md). At most MAX_PUBLISHES_IN_FLIGHT messages are
+handed to the client at once; a delivery past that waits for a slot, within its own hold. (The
+client's own flow control either blocks the calling thread, here the event loop, or refuses
+the message at once; neither holds it.)
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from pulumi import automation as auto
 from simulator.server import SimulatorServer
 from tests.conftest import TEXTER_TOKEN, ProjectFactory
 from texter_webhooks.texter import content, ownership
-from texter_webhooks.texter.client import scenario_status
+from texter_webhooks.texter.scenario import scenario_status
 from texter_webhooks.texter.subscription import SUBSCRIPTION_TYPE
 from tooling.sandbox import RECEIVER_SECRET, SubscriptionStack, receiver_url
 

@@ -20,7 +20,7 @@ import pytest
 
 from simulator.server import SimulatorServer
 from tests.conftest import TEXTER_TOKEN
-from texter_webhooks.texter.client import scenario_status
+from texter_webhooks.texter.scenario import scenario_status
 
 pytestmark = pytest.mark.e2e
 

@@ -20,7 +20,7 @@ from simulator.server import SimulatorServer
 from tests.conftest import TEXTER_TOKEN, ProjectFactory
 from texter_webhooks.texter import ownership
 from texter_webhooks.texter.body import BodySpec, render
-from texter_webhooks.texter.client import scenario_status
+from texter_webhooks.texter.scenario import scenario_status
 from tooling.engine import Engine
 from tooling.sandbox import RECEIVER_SECRET, SubscriptionStack, receiver_url
 

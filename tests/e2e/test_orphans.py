@@ -24,7 +24,7 @@ from pulumi import automation as auto
 from simulator.server import SimulatorServer
 from tests.conftest import TEXTER_TOKEN, ProjectFactory
 from texter_webhooks.texter import ownership
-from texter_webhooks.texter.client import scenario_status
+from texter_webhooks.texter.scenario import scenario_status
 from tooling.sandbox import SubscriptionStack
 
 pytestmark = pytest.mark.e2e
@@ -94,7 +94,7 @@ def active_of_the_stack(subs: SubscriptionStack) -> set[str]:
         for s in subs.sim.scenarios()
         if scenario_status(s) == "active"
         and (marker := ownership.marker_of(s)) is not None
-        and marker.stack == key
+        and marker.stack_key == key
     }
 
 

@@ -15,7 +15,7 @@ from pulumi import automation as auto
 from simulator.server import SimulatorServer
 from tests.conftest import TEXTER_TOKEN
 from texter_webhooks.texter import TexterSubscription, TexterSubscriptionArgs, ownership
-from texter_webhooks.texter.client import scenario_status
+from texter_webhooks.texter.scenario import scenario_status
 from tooling.sandbox import SubscriptionStack, receiver_url, throwaway_engine
 
 pytestmark = pytest.mark.e2e

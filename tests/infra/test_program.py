@@ -1,4 +1,4 @@
-"""infra/program.py itself under mocks: config in, receiver and subscriptions out."""
+"""infra/__main__.py itself under mocks: config in, receiver and subscriptions out."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from pathlib import Path
 import pulumi
 import pytest
 import yaml
+from stack_config import ConfigError
 
-from infra import program
-from infra.config import ConfigError
 from tests.infra.harness import (
     ALERT,
     API,
@@ -28,6 +27,7 @@ from tests.infra.harness import (
     find_text,
 )
 from texter_webhooks.texter.subscription import SUBSCRIPTION_TYPE
+from tooling import infra_program
 
 DYNAMIC = SUBSCRIPTION_TYPE
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +57,7 @@ def apply(values: dict[str, str]) -> None:
 
 def test_cloudrun_stack_wires_the_service_url_into_every_subscription(cloud: Cloud, config):
     apply(config)
-    cloud.run(program.main)
+    cloud.run(infra_program.run)
     service = cloud.one(SERVICE)
     assert service.plain("template")["scaling"]["maxInstanceCount"] == 5
     subscriptions = {r.name: r for r in cloud.of_type(DYNAMIC)}
@@ -81,7 +81,7 @@ def test_local_stack_creates_no_cloud_resource(cloud: Cloud, config):
             "texter-webhooks:localReceiverUrl": "http://127.0.0.1:8787",
         }
     )
-    cloud.run(program.main)
+    cloud.run(infra_program.run)
     assert not [r for r in cloud.registrations if r.typ.startswith(("gcp:", "random:"))]
     urls = {r.plain("url") for r in cloud.of_type(DYNAMIC)}
     assert urls == {"http://127.0.0.1:8787/hooks"}
@@ -90,7 +90,7 @@ def test_local_stack_creates_no_cloud_resource(cloud: Cloud, config):
 
 def test_the_path_form_puts_the_secret_in_a_secret_url(cloud: Cloud, config):
     apply({**config, "texter-webhooks:secretIn": "path"})
-    cloud.run(program.main)
+    cloud.run(infra_program.run)
     for subscription in cloud.of_type(DYNAMIC):
         assert subscription.plain("url") == f"{SERVICE_URI}/hooks/{SECRET}"
         assert list(find_text(subscription.inputs["url"], SECRET)) == [("", True)]
@@ -122,13 +122,13 @@ def test_the_path_form_puts_the_secret_in_a_secret_url(cloud: Cloud, config):
 def test_bad_config_fails_before_any_resource_naming_the_key(cloud: Cloud, config, change, message):
     apply({**config, **change})
     with pytest.raises(ConfigError, match=message):
-        program.main()
+        infra_program.run()
     assert cloud.registrations == []
 
 
 def test_a_dev_like_stack_is_ready_for_a_fresh_project(cloud: Cloud, config) -> None:
     apply(config)
-    cloud.run(program.main)
+    cloud.run(infra_program.run)
     enabled = {r.plain("service") for r in cloud.of_type(API)}
     assert {"run", "secretmanager", "pubsub", "iam"} <= {api.split(".")[0] for api in enabled}
     timeout = cloud.one(SERVICE).plain("template")["timeout"]
@@ -140,7 +140,7 @@ def test_a_dev_like_stack_is_ready_for_a_fresh_project(cloud: Cloud, config) -> 
 
 def test_protect_true_protects_topics_subscriptions_secret_and_service(cloud: Cloud, config):
     apply({**config, "texter-webhooks:protect": "true"})
-    cloud.run(program.main)
+    cloud.run(infra_program.run)
     for kind in (TOPIC, SUBSCRIPTION, SECRET_T, SERVICE):
         assert all(r.protect for r in cloud.of_type(kind)), kind
     assert cloud.one(SERVICE).plain("deletionProtection") is True
@@ -148,7 +148,7 @@ def test_protect_true_protects_topics_subscriptions_secret_and_service(cloud: Cl
 
 def test_a_cloud_run_stack_without_an_image_makes_only_the_repository(cloud: Cloud, config):
     apply({k: v for k, v in config.items() if k != "texter-webhooks:receiverImage"})
-    cloud.run(program.main)
+    cloud.run(infra_program.run)
     kinds = {r.typ for r in cloud.registrations}
     assert kinds == {
         "texter-webhooks:receiver:ImageRepository",
@@ -169,7 +169,7 @@ def test_a_real_texter_with_the_default_local_receiver_fails_at_preview(cloud: C
         }
     )
     with pytest.raises(ConfigError, match=r"^texter-webhooks:receiver is `local`"):
-        program.main()
+        infra_program.run()
     assert cloud.registrations == []
 
 
@@ -180,7 +180,7 @@ def test_the_simulator_on_loopback_with_a_local_receiver_is_fine(cloud: Cloud) -
             "texter-webhooks:receiverSecret": SECRET,
         }
     )
-    cloud.run(program.main)
+    cloud.run(infra_program.run)
     assert cloud.of_type(DYNAMIC)
 
 
@@ -190,7 +190,7 @@ def test_the_example_stacks_are_valid_and_prod_is_protected(cloud: Cloud, exampl
     flat = {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
     pinned = "europe-west1-docker.pkg.dev/p/r/receiver@sha256:" + "ab" * 32
     apply({**flat, "texter-webhooks:receiverImage": pinned})
-    cloud.run(program.main)
+    cloud.run(infra_program.run)
     service = cloud.one(SERVICE)
     assert service.protect is example.startswith("Pulumi.prod")
     assert bool(cloud.of_type(ALERT)) is example.startswith("Pulumi.prod")
@@ -200,7 +200,7 @@ def test_the_example_stacks_are_valid_and_prod_is_protected(cloud: Cloud, exampl
 def test_a_texter_base_url_without_http_scheme_is_named_as_such(cloud: Cloud, base_url) -> None:
     apply({"texter:baseUrl": base_url, "texter-webhooks:receiverSecret": SECRET})
     with pytest.raises(ConfigError, match=r"^texter:baseUrl must be an absolute http\(s\) URL"):
-        program.main()
+        infra_program.run()
     assert cloud.registrations == []
 
 
@@ -215,7 +215,7 @@ def test_a_receiver_secret_the_receiver_would_refuse_fails_naming_the_key(
     with pytest.raises(
         Exception, match=r"texter-webhooks:receiverSecret: the receiver secret"
     ) as e:
-        cloud.run(program.main)
+        cloud.run(infra_program.run)
     assert secret not in str(e.value)
     # No subscription got a URL: each waits for the checked secret.
     assert all(r.plain("url") is None for r in cloud.of_type(DYNAMIC))

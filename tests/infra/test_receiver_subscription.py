@@ -26,7 +26,7 @@ EVENTS = ("chatAssigned", "chatResolved")
 
 def test_subscriptions_get_the_receiver_url_still_secret(cloud: Cloud) -> None:
     def program() -> ReceiverService:
-        # As infra/program.py does it: one receiver, one subscription per event.
+        # As infra/__main__.py does it: one receiver, one subscription per event.
         receiver = ReceiverService(
             "receiver",
             ReceiverServiceArgs(

@@ -12,12 +12,8 @@ from simulator.server import SimulatorServer
 from tests.conftest import TEXTER_TOKEN
 from texter_webhooks.texter import errors
 from texter_webhooks.texter.body import BodySpec, render
-from texter_webhooks.texter.client import (
-    RetryPolicy,
-    TexterClient,
-    scenario_description,
-    scenario_status,
-)
+from texter_webhooks.texter.client import RetryPolicy, TexterClient
+from texter_webhooks.texter.scenario import scenario_description, scenario_status
 
 FAST = RetryPolicy(deadline=5, backoff_initial=0.01, backoff_max=0.05, read_timeout=2)
 URL = "http://127.0.0.1:9/hooks/receiver-secret"

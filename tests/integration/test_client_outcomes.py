@@ -7,8 +7,10 @@ import re
 import socket
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 import tenacity.nap
 
 from simulator.server import SimulatorServer
@@ -55,13 +57,13 @@ def test_a_refused_connection_on_import_is_retried_and_reported_unavailable_not_
     policy = RetryPolicy(deadline=1, backoff_initial=0.01, backoff_max=0.05)
     client = TexterClient(f"http://127.0.0.1:{port}/server/api/v2", TEXTER_TOKEN, policy=policy)
     attempts: list[str] = []
-    original = client._attempt
+    send = requests.Session.request
 
-    def counted(operation: str, *args: Any) -> Any:
-        attempts.append(operation)
-        return original(operation, *args)
+    def counted(session: requests.Session, method: str, url: str, **kwargs: Any) -> Any:
+        attempts.append(f"{method} {urlsplit(url).path}")
+        return send(session, method, url, **kwargs)
 
-    monkeypatch.setattr(client, "_attempt", counted)
+    monkeypatch.setattr(requests.Session, "request", counted)
 
     with pytest.raises(errors.TexterAPIError) as caught:
         client.import_scenario(body())
@@ -72,7 +74,7 @@ def test_a_refused_connection_on_import_is_retried_and_reported_unavailable_not_
     assert not isinstance(caught.value, errors.AmbiguousWriteError)
     assert f"connection to 127.0.0.1:{port} failed" in str(caught.value)
     assert len(attempts) > 1
-    assert set(attempts) == {"import"}
+    assert set(attempts) == {"POST /server/api/v2/scenarios/manage/import"}
 
 
 def test_a_429_asking_for_an_hour_fails_the_import_within_its_deadline_saying_when(

@@ -136,19 +136,19 @@ def test_every_route_is_confirmed_on_the_default_simulator(run_check, texter_sim
 def test_the_update_path_leaves_only_the_older_revision_inactive(run_check, texter_sim) -> None:
     seen: list[dict] = []
     versions: list[int | None] = []
-    original = contract_check.ContractCheck._check_runs
+    list_runs = contract_check.ObservedClient.list_runs
     activate = contract_check.ObservedClient.activate
 
-    def spy(check: contract_check.ContractCheck) -> None:
+    def spy(client, scenario_id):
         seen.extend(texter_sim.scenarios())  # the state after the update path
-        original(check)
+        return list_runs(client, scenario_id)
 
     def activate_spy(client, scenario_id, **kwargs):
         versions.append(kwargs.get("version"))
         return activate(client, scenario_id, **kwargs)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(contract_check.ContractCheck, "_check_runs", spy)
+        patch.setattr(contract_check.ObservedClient, "list_runs", spy)
         patch.setattr(contract_check.ObservedClient, "activate", activate_spy)
         code, _ = run_check(texter_sim)
 
@@ -244,13 +244,13 @@ def test_a_tenant_ignoring_the_version_is_caught(run_check, reading, monkeypatch
 
     monkeypatch.setattr(revisions, "activate", ignoring_version)
     seen: list[dict] = []
-    inactivate = contract_check.ContractCheck._check_inactivate
+    inactivate = contract_check.ObservedClient.inactivate
 
-    def spy(check: contract_check.ContractCheck) -> bool:
+    def spy(client: contract_check.ObservedClient, scenario_id: str, **kwargs: Any) -> Any:
         seen.extend(sim.scenarios())  # the state each inactivate starts from
-        return inactivate(check)
+        return inactivate(client, scenario_id, **kwargs)
 
-    monkeypatch.setattr(contract_check.ContractCheck, "_check_inactivate", spy)
+    monkeypatch.setattr(contract_check.ObservedClient, "inactivate", spy)
 
     code, output = run_check(sim)
 
@@ -285,19 +285,19 @@ def test_a_tenant_ignoring_the_version_is_caught(run_check, reading, monkeypatch
 
 
 def test_the_throwaway_scenario_is_inactive_named_and_marked(run_check, texter_sim) -> None:
-    seen: list[dict] = []
-    original = contract_check.ContractCheck._check_activate
+    seen: list[list[dict]] = []
+    activate = contract_check.ObservedClient.activate
 
-    def spy(check: contract_check.ContractCheck) -> None:
-        seen.extend(texter_sim.scenarios())  # the state between import and activate
-        original(check)
+    def spy(client: contract_check.ObservedClient, scenario_id: str, **kwargs: Any) -> Any:
+        seen.append(texter_sim.scenarios())  # the state each activate starts from
+        return activate(client, scenario_id, **kwargs)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(contract_check.ContractCheck, "_check_activate", spy)
+        patch.setattr(contract_check.ObservedClient, "activate", spy)
         code, _ = run_check(texter_sim)
 
     assert code == 0
-    [scenario] = seen
+    [scenario] = seen[0]  # the state between import and the first activate
     [revision] = scenario["inactiveRevisions"]
     assert "activeRevision" not in scenario
     assert revision["name"].startswith("(SUB) texter-webhooks contract check ")

@@ -52,7 +52,7 @@ def test_a_create_writes_the_stack_s_key_into_its_marker(
     marker = ownership.marker_of(scenario)
     assert scenario["_id"] == id_
     assert marker is not None
-    assert marker.stack == STACK
+    assert marker.stack_key == STACK
 
 
 def test_the_sweep_retires_only_the_stack_s_scenarios_no_resource_holds(

@@ -18,18 +18,20 @@ from simulator.scopes import ALL_SCOPES
 from simulator.server import SimulatorServer
 from tests.conftest import TEXTER_TOKEN
 from texter_webhooks.texter import errors, ownership
-from texter_webhooks.texter.client import RetryPolicy, TexterClient
 from texter_webhooks.texter.provider import TexterProviderError, TexterSubscriptionProvider
 
 URL = "http://127.0.0.1:9/hooks/receiver-secret"
 
 
 def configured(sim: SimulatorServer) -> TexterSubscriptionProvider:
+    """A provider configured as a stack configures it, with a short deadline for tests."""
     provider = TexterSubscriptionProvider()
-    raw = {"texter:baseUrl": sim.base_url, "texter:token": TEXTER_TOKEN}
+    raw = {
+        "texter:baseUrl": sim.base_url,
+        "texter:token": TEXTER_TOKEN,
+        "texter:deadlineSeconds": "3",
+    }
     provider.configure(ConfigureRequest(Config(raw, "texter-webhooks")))
-    fast = RetryPolicy(deadline=3, backoff_initial=0.01, backoff_max=0.05)
-    provider._client = TexterClient(sim.base_url, TEXTER_TOKEN, policy=fast)
     return provider
 
 
@@ -219,7 +221,8 @@ def test_a_url_edited_in_the_ui_shows_as_its_fingerprint(provider, texter_sim) -
     texter_sim.simulator.store.update(created.id, elsewhere)
     read = provider.read(created.id, created.outs)
     assert read.outs["drifted"] == ["actions"]
-    assert read.inputs["url_fingerprint"] != news["url_fingerprint"]
+    # The first 12 hex of the new URL's SHA-256.
+    assert read.inputs["url_fingerprint"] == "2ac1a68035f4"
     [action] = read.outs["body"]["data"]["actions"]
     assert action["params"]["url"] == "https://elsewhere.example/***"  # the path masked
     # Put back in place: a new revision of the same scenario.
@@ -353,11 +356,13 @@ def test_api_errors_name_the_resource_and_never_the_token(provider, texter_sim) 
 
 
 def test_the_pickled_provider_carries_no_credentials(provider) -> None:
+    assert provider.client.base_url.endswith("/server/api/v2")  # configured: it holds them
     blob = dill.dumps(provider)
     assert TEXTER_TOKEN.encode() not in blob
     assert b"server/api/v2" not in blob
     clone = pickle.loads(blob)
-    assert clone._client is None
+    with pytest.raises(TexterProviderError, match="not configured"):
+        clone.client  # noqa: B018 - the property raises until configure() runs
 
 
 def test_each_create_writes_a_marker_of_its_own_under_the_resource_s_key(provider, texter_sim):

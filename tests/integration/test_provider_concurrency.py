@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from simulator.server import SimulatorServer
 from tests.integration.test_provider import checked, configured, inputs
 from texter_webhooks.texter import ownership
-from texter_webhooks.texter.client import scenario_status
+from texter_webhooks.texter.scenario import scenario_status
 
 EVENTS = ["chatAssigned", "chatResolved", "chatPending", "newMessage"] * 3
 

@@ -1,5 +1,5 @@
-"""`tooling.texter_status`, the last step of the README's own-CLI script: it fails while a
-managed scenario is still active, and ignores scenarios the project does not manage."""
+"""`tooling.texter_status`, the last step of the own-CLI script (docs/engine.md): it fails
+while a managed scenario is still active, and ignores scenarios the project does not manage."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 from simulator.server import SimulatorServer
 from tests.conftest import TEXTER_TOKEN
-from texter_webhooks.texter import content, ownership
+from texter_webhooks.texter import ownership
 from texter_webhooks.texter.body import BodySpec, render
 from texter_webhooks.texter.client import RetryPolicy, TexterClient
 from tooling import texter_status
@@ -18,7 +18,7 @@ URL = "http://127.0.0.1:9/hooks/secret"
 def imported(client: TexterClient, event: str, *, managed: bool) -> str:
     body = render(BodySpec(url=URL, event=event), stack="t")
     if managed:
-        body = content.with_marker(body, str(ownership.new_marker("0123456789abcdef")))
+        body = ownership.Marker.marked(body, ownership.new_marker("0123456789abcdef"))
     return str(client.import_scenario(body)["_id"])
 
 

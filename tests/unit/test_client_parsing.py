@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import io
 import json
 import time
 from typing import Any
@@ -42,7 +43,7 @@ def test_a_partial_listing_is_refused_not_read_as_deletions(
     client = TexterClient("https://t.example/server/api/v2", "token")
     answer = requests.Response()
     answer.status_code = 200
-    answer._content = json.dumps({"total": 120, "scenarios": [{"_id": "a"}] * 100}).encode()
+    answer.raw = io.BytesIO(json.dumps({"total": 120, "scenarios": [{"_id": "a"}] * 100}).encode())
 
     # Texter's HTTP answer, at the transport: everything above it is the client's.
     def send(*_args: Any, **_kwargs: Any) -> requests.Response:
@@ -61,7 +62,7 @@ def test_a_partial_listing_is_refused_not_read_as_deletions(
 def test_runs_read_a_bare_list_or_a_page(monkeypatch: pytest.MonkeyPatch, reply: Any) -> None:
     answer = requests.Response()
     answer.status_code = 200
-    answer._content = json.dumps(reply).encode()
+    answer.raw = io.BytesIO(json.dumps(reply).encode())
     monkeypatch.setattr(requests.Session, "request", lambda *_a, **_k: answer)
     client = TexterClient("https://t.example/server/api/v2", "token")
     assert client.list_runs("0" * 24) == [{"_id": "r1"}]

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from infra.config import ConfigError, parse_subscriptions
+from stack_config import ConfigError, parse_subscriptions
 
 
 def test_events_with_parameters_parse() -> None:

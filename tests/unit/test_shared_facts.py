@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import stack_config
 import yaml
 
-from infra import config as stack_config
 from receiver import auth as receiver_auth
 from receiver import events as receiver_events
 from receiver import settings as receiver_settings

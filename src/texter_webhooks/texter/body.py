@@ -18,10 +18,10 @@ from urllib.parse import urlsplit
 from texter_webhooks.texter.catalog import URL_PLACEHOLDER, EventSpec, lookup
 from texter_webhooks.texter.errors import TemplateError
 from texter_webhooks.texter.inputs import STATUSES
+from texter_webhooks.texter.ownership import Marker
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
-MARKER_PREFIX = "[texter-webhooks:"
 # RFC 6750's b64token: what may follow `Bearer ` in an Authorization header.
 _BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 AUTHORIZATION = "Authorization"
@@ -41,6 +41,9 @@ class BodySpec:
     placeholders: Mapping[str, str] | None = None
     status: str = "active"
     author_uid: str | None = None
+    # Owner text of a marker to write (`ownership.Marker`). The provider never sets it:
+    # a create marks the rendered body with its own Marker. Tests rendering a body to
+    # import straight through the client do.
     marker: str | None = None
     bearer_token: str | None = None
 
@@ -49,8 +52,11 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def body_hash(body: Mapping[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
+def canonical_hash(value: Any) -> str:
+    """SHA-256 of any JSON value's canonical form: equal for values that differ only in
+    key order. What it is a hash *of* is the caller's: `content.content_hash` hashes a
+    body's content (marker out, empty defaults dropped), the provider compares inputs."""
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
 
 
 def validate_url(url: str) -> None:
@@ -137,7 +143,7 @@ def render(spec: BodySpec, *, stack: str) -> dict[str, Any]:
     data["name"] = base_name
     description = spec.description if spec.description is not None else data.get("description", "")
     if spec.marker:
-        description = f"{description} {MARKER_PREFIX}{spec.marker}]".strip()
+        description = Marker.written_into(description, spec.marker)
     data["description"] = description
     if spec.bearer_token is not None:
         _send_bearer_token(body, spec.bearer_token)

@@ -37,6 +37,7 @@ from texter_webhooks.texter.errors import (
     UnavailableError,
     ValidationError,
 )
+from texter_webhooks.texter.scenario import scenario_description
 
 T = TypeVar("T")
 
@@ -148,7 +149,7 @@ class TexterClient:
         return next((s for s in self.list_scenarios() if s.get("_id") == scenario_id), None)
 
     def find_by_marker(self, marker: str) -> list[dict[str, Any]]:
-        """Scenarios whose description carries `marker` (see body.MARKER_PREFIX)."""
+        """Scenarios whose description carries `marker`, the text of one (`ownership.Marker`)."""
         return [s for s in self.list_scenarios() if marker in scenario_description(s)]
 
     def activate(
@@ -320,34 +321,6 @@ def _transport_failure(operation: str, message: str, *, safe_to_resend: bool) ->
     if safe_to_resend:
         raise _Retry(UnavailableError(operation, message))
     raise AmbiguousWriteError(operation, message)
-
-
-def scenario_status(scenario: Mapping[str, Any]) -> str:
-    """Live status as the contract derives it: active <=> activeRevision present."""
-    if scenario.get("activeRevision"):
-        return "active"
-    if scenario.get("inactiveRevisions"):
-        return "inactive"
-    return "draft"
-
-
-def current_revision(scenario: Mapping[str, Any]) -> dict[str, Any]:
-    """The revision in force: the active one, else the newest inactive one, else a draft."""
-    if scenario.get("activeRevision"):
-        return dict(scenario["activeRevision"])
-    inactive = scenario.get("inactiveRevisions") or []
-    if inactive:
-        return dict(max(inactive, key=lambda r: r.get("version", 0)))
-    drafts = scenario.get("drafts") or []
-    return dict(drafts[-1]) if drafts else {}
-
-
-def scenario_name(scenario: Mapping[str, Any]) -> str:
-    return str(current_revision(scenario).get("name", ""))
-
-
-def scenario_description(scenario: Mapping[str, Any]) -> str:
-    return str(current_revision(scenario).get("description", ""))
 
 
 def _author(author_uid: str | None) -> dict[str, str] | None:

@@ -8,13 +8,12 @@ from it hash the same, and a hand edit in the Texter UI does not.
 
 from __future__ import annotations
 
-import copy
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from texter_webhooks.texter.body import MARKER_PREFIX, body_hash
-from texter_webhooks.texter.client import current_revision
+from texter_webhooks.texter.body import canonical_hash
+from texter_webhooks.texter.ownership import Marker
+from texter_webhooks.texter.scenario import current_revision
 
 CONTENT_KEYS = (
     "name",
@@ -25,22 +24,11 @@ CONTENT_KEYS = (
     "actions",
     "options",
 )
-_MARKER = re.compile(r"\s*" + re.escape(MARKER_PREFIX) + r"[^\]]*\]")
 
 
-def with_marker(body: Mapping[str, Any], marker_: str) -> dict[str, Any]:
-    marked = copy.deepcopy(dict(body))
-    data = marked["data"]
-    description = strip_marker(data.get("description", ""))
-    data["description"] = f"{description} {MARKER_PREFIX}{marker_}]".strip()
-    return marked
-
-
-def strip_marker(description: str) -> str:
-    return _MARKER.sub("", description).strip()
-
-
-def display_name(body: Mapping[str, Any]) -> str:
+def body_name(body: Mapping[str, Any]) -> str:
+    """The name the body gives its scenario, which the `display_name` input is not: the
+    name always starts `(SUB) `, and a default one ends `[<stack>]` (`body.render`)."""
     return str(body["data"]["name"])
 
 
@@ -72,13 +60,13 @@ def changed_fields(body: Mapping[str, Any], scenario: Mapping[str, Any]) -> list
 def comparable(revision: Mapping[str, Any]) -> dict[str, Any]:
     """A revision's content (CONTENT_KEYS) as compared: marker out, empty defaults dropped."""
     content = {key: revision.get(key) for key in CONTENT_KEYS}
-    content["description"] = strip_marker(str(content.get("description") or ""))
+    content["description"] = Marker.strip(str(content.get("description") or ""))
     pruned: dict[str, Any] = _pruned(content)
     return pruned
 
 
 def _hash_of(revision: Mapping[str, Any]) -> str:
-    return body_hash(comparable(revision))
+    return canonical_hash(comparable(revision))
 
 
 def comparable_value(value: Any) -> Any:

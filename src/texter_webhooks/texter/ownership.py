@@ -1,9 +1,10 @@
 """Which scenarios a resource owns, told by the marker at the end of their description.
 
 The marker lives in the description, which Texter's draft operations cannot change, so
-ownership is written once, at import, as `[texter-webhooks:<stack>.<resource>:<instance>]`:
+ownership is written once, at import, in the one form `Marker` writes:
+`[texter-webhooks:<stack_key>.<resource>:<instance>]`, where
 
-- `stack`: the stack's key (`stack.StackIdentity`), on scenarios made since stacks have
+- `stack_key`: the stack's key (`stack.StackIdentity`), on scenarios made since stacks have
   one (absent before, and for subscriptions with `retain_on_delete`): what tells the
   stack's scenarios that no resource holds (see `stack`);
 
@@ -35,38 +36,91 @@ Rules the provider keeps with them:
 
 from __future__ import annotations
 
+import copy
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
-from texter_webhooks.texter.body import MARKER_PREFIX
-from texter_webhooks.texter.client import scenario_description, scenario_status
+from texter_webhooks.texter.scenario import Scenario, scenario_description, scenario_status
 
-Scenario = dict[str, Any]
-
-_MARKER = re.compile(
-    re.escape(MARKER_PREFIX) + r"(?:([0-9a-f]{16})\.)?([0-9a-f]{16}):([0-9a-f]{12})\]"
-)
+# A resource's or a stack's key, and a create's instance, as a marker spells them.
+_KEY = r"[0-9a-f]{16}"
+_INSTANCE = r"[0-9a-f]{12}"
 
 
 @dataclass(frozen=True)
 class Marker:
+    """One create's marker, and the one place its text is written, read and taken out.
+
+    Scenarios in Texter carry every form a release ever wrote, so the text never changes
+    and what is read is never narrowed: `parse` takes the stack key as optional (made
+    before stacks had one), `strip` and `carried_by` take any owner text after the prefix.
+
+    The resource's input `marker` (in state) records `resource` alone, not a Marker.
+    """
+
     resource: str
     instance: str
     # The stack's key (`stack.StackIdentity`), on scenarios made since stacks have one:
     # how an orphan sweep tells this stack's scenarios that no resource holds.
-    stack: str | None = None
+    stack_key: str | None = None
+
+    _PREFIX: ClassVar[str] = "[texter-webhooks:"
+    _PARSED: ClassVar[re.Pattern[str]] = re.compile(
+        re.escape(_PREFIX) + rf"(?:({_KEY})\.)?({_KEY}):({_INSTANCE})\]"
+    )
+    # Whatever the owner text, so that no marker of any form is compared as content.
+    _ANY: ClassVar[re.Pattern[str]] = re.compile(r"\s*" + re.escape(_PREFIX) + r"[^\]]*\]")
 
     def __str__(self) -> str:
-        owner = f"{self.stack}.{self.resource}" if self.stack else self.resource
+        owner = f"{self.stack_key}.{self.resource}" if self.stack_key else self.resource
         return f"{owner}:{self.instance}"
+
+    @classmethod
+    def parse(cls, description: str) -> Marker | None:
+        """The first marker in `description` of a form a release wrote."""
+        found = cls._PARSED.search(description)
+        return cls(found.group(2), found.group(3), found.group(1)) if found else None
+
+    @classmethod
+    def carried_by(cls, description: str) -> bool:
+        """Whether `description` carries a marker of any form: some TexterSubscription
+        (of any stack and release) made the scenario."""
+        return cls._PREFIX in description
+
+    @classmethod
+    def strip(cls, description: str) -> str:
+        return cls._ANY.sub("", description).strip()
+
+    @classmethod
+    def text(cls, owner: Marker | str) -> str:
+        """The marker as a description carries it. `owner` is a Marker, or owner text
+        as the tests and fixtures write it (`BodySpec.marker`)."""
+        return f"{cls._PREFIX}{owner}]"
+
+    @classmethod
+    def written_into(cls, description: str, owner: Marker | str) -> str:
+        """`description` carrying this one marker, at its end, and no other."""
+        return f"{cls.strip(description)} {cls.text(owner)}".strip()
+
+    @classmethod
+    def marked(cls, body: Mapping[str, Any], owner: Marker | str) -> dict[str, Any]:
+        """A copy of an import body whose description carries the marker."""
+        marked = copy.deepcopy(dict(body))
+        data = marked["data"]
+        data["description"] = cls.written_into(data.get("description", ""), owner)
+        return marked
 
 
 # Recorded beside the key in state: a key drawn at random, not derived from names.
 KEY_ORIGIN = "random"
-_KEY = re.compile(r"[0-9a-f]{16}")
+
+
+def new_key() -> str:
+    """A new resource or stack key: random, so no two stacks or resources share one."""
+    return secrets.token_hex(8)
 
 
 def resource_key(recorded_key: Any, recorded_origin: Any) -> str:
@@ -74,28 +128,27 @@ def resource_key(recorded_key: Any, recorded_origin: Any) -> str:
     key of a release that derived it from names, which others may share)."""
     if recorded_origin == KEY_ORIGIN and is_key(recorded_key):
         return str(recorded_key)
-    return secrets.token_hex(8)
+    return new_key()
 
 
 def is_key(value: Any) -> bool:
     """A resource or stack key: 16 hex digits."""
-    return isinstance(value, str) and _KEY.fullmatch(value) is not None
+    return isinstance(value, str) and re.fullmatch(_KEY, value) is not None
 
 
-def new_marker(resource: str, stack: str | None = None) -> Marker:
-    """The marker of a new create of `resource` (of the stack with key `stack`)."""
-    if stack is not None and not is_key(stack):
+def new_marker(resource: str, stack_key: str | None = None) -> Marker:
+    """The marker of a new create of `resource` (of the stack with key `stack_key`)."""
+    if stack_key is not None and not is_key(stack_key):
         raise ValueError("a stack key is 16 hex digits")
-    return Marker(resource, secrets.token_hex(6), stack)
+    return Marker(resource, secrets.token_hex(6), stack_key)
 
 
 def marker_of(scenario: Scenario) -> Marker | None:
-    found = _MARKER.search(scenario_description(scenario))
-    return Marker(found.group(2), found.group(3), found.group(1)) if found else None
+    return Marker.parse(scenario_description(scenario))
 
 
 def unheld_of_stack(
-    stack: str, held: Iterable[str], scenarios: Iterable[Scenario]
+    stack_key: str, held: Iterable[str], scenarios: Iterable[Scenario]
 ) -> list[Scenario]:
     """Active scenarios carrying the stack's key that no resource holds: an import that
     landed for a create interrupted before Pulumi recorded it, or an older scenario
@@ -108,7 +161,7 @@ def unheld_of_stack(
             if scenario_status(s) == "active"
             and s.get("_id") not in holding
             and (marker := marker_of(s)) is not None
-            and marker.stack == stack
+            and marker.stack_key == stack_key
         ),
         key=lambda s: str(s.get("_id")),
     )
@@ -116,7 +169,7 @@ def unheld_of_stack(
 
 def is_managed(scenario: Scenario) -> bool:
     """Whether some TexterSubscription made it (of any stack)."""
-    return MARKER_PREFIX in scenario_description(scenario)
+    return Marker.carried_by(scenario_description(scenario))
 
 
 def made_by(marker: Marker, scenarios: Iterable[Scenario]) -> list[Scenario]:

@@ -59,19 +59,13 @@ from pulumi.dynamic import (
 from texter_webhooks.texter import content, draft, ownership
 from texter_webhooks.texter.body import (
     BodySpec,
-    body_hash,
+    canonical_hash,
     mask_url,
     masked,
     render,
     request_urls,
 )
-from texter_webhooks.texter.client import (
-    RetryPolicy,
-    TexterClient,
-    current_revision,
-    scenario_name,
-    scenario_status,
-)
+from texter_webhooks.texter.client import RetryPolicy, TexterClient
 from texter_webhooks.texter.errors import (
     AmbiguousWriteError,
     AuthError,
@@ -88,6 +82,7 @@ from texter_webhooks.texter.inputs import (
     STATUSES,
     UPDATE_INPUTS,
 )
+from texter_webhooks.texter.scenario import current_revision, scenario_name, scenario_status
 from texter_webhooks.texter.snapshot import ListingSnapshot
 from texter_webhooks.texter.unknowns import UNKNOWN, contains_unknown, is_known, is_unknown
 
@@ -356,7 +351,7 @@ class TexterSubscriptionProvider(ResourceProvider):
                 if props.get("adopt")
                 else None
             )
-            scenario = self._import(content.with_marker(desired, str(marker)), marker, name)
+            scenario = self._import(ownership.Marker.marked(desired, marker), marker, name)
         except TexterAPIError as exc:
             raise self._failure(props, str(exc), label=_event_label(props)) from None
         try:
@@ -603,7 +598,7 @@ class TexterSubscriptionProvider(ResourceProvider):
     ) -> dict[str, Any] | None:
         """With adopt: the scenario made by hand (no marker) under the same name with the
         same content. It is replaced by a managed copy, never shared (see ownership)."""
-        name = content.display_name(desired)
+        name = content.body_name(desired)
         candidates = [
             s
             for s in scenarios
@@ -745,7 +740,7 @@ def _body_spec(props: dict[str, Any]) -> BodySpec:
 def _differs(old: Any, new: Any) -> bool:
     if contains_unknown(new):
         return True  # unknown until apply: show it as a change
-    return body_hash({"v": old}) != body_hash({"v": new})
+    return canonical_hash(old) != canonical_hash(new)
 
 
 def _recorded_credentials(error: TexterAPIError) -> str:
@@ -772,4 +767,4 @@ def _event_label(props: dict[str, Any]) -> str:
     return str(props.get("event") or "custom template")
 
 
-__all__ = ["TexterProviderError", "TexterSubscriptionProvider", "body_hash"]
+__all__ = ["TexterProviderError", "TexterSubscriptionProvider"]

@@ -17,9 +17,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
-Scenario = dict[str, Any]
+from texter_webhooks.texter.scenario import Scenario
 
 
 class ListingSnapshot:

@@ -27,7 +27,6 @@ ever swept.
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,7 +78,7 @@ class StackIdentityProvider(_Sweeping):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         recorded = olds.get("key")
-        key = recorded if ownership.is_key(recorded) else secrets.token_hex(8)
+        key = recorded if ownership.is_key(recorded) else ownership.new_key()
         return CheckResult({**news, "key": key}, [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

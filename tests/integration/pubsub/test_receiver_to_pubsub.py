@@ -11,7 +11,6 @@ import http.client
 import re
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from tests.integration.pubsub.conftest import (
 )
 from tests.integration.pubsub.proxy import TcpProxy
 from tests.integration.receiver.conftest import RunningReceiver
+from tests.waiting import wait_until
 from tooling.pubsub_emulator import RunningEmulator, pull
 
 RECEIVED_AT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
@@ -86,21 +86,12 @@ class Load(threading.Thread):
                 status = post(connection, self.receiver.hook_path, data)
                 self.outcomes.append(Outcome(data, status, time.monotonic() - started))
                 sequence += 1
-                time.sleep(0.01)
+                time.sleep(0.01)  # the load's pace, not a wait for anything
         finally:
             connection.close()
 
     def statuses_since(self, index: int) -> list[int]:
         return [outcome.status for outcome in self.outcomes[index:]]
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"not within {timeout:g} s: {what}")
 
 
 def test_every_acknowledged_delivery_is_in_the_topic_as_sent_with_its_attributes(
@@ -148,7 +139,9 @@ def run_outage(
     for load in loads:
         load.start()
     try:
-        wait_for(lambda: all(load.statuses_since(0).count(200) >= 5 for load in loads), 30, "200s")
+        wait_until(
+            lambda: all(load.statuses_since(0).count(200) >= 5 for load in loads), 30, "200s"
+        )
         assert healthz(receiver) == 200
 
         marks = [len(load.outcomes) for load in loads]
@@ -156,7 +149,7 @@ def run_outage(
             proxy.pause()
         else:
             proxy.kill()
-        wait_for(
+        wait_until(
             lambda: all(
                 503 in load.statuses_since(mark) for load, mark in zip(loads, marks, strict=True)
             ),
@@ -171,7 +164,7 @@ def run_outage(
             proxy.resume()
         else:
             proxy.start()
-        wait_for(
+        wait_until(
             lambda: all(
                 load.statuses_since(mark)[-3:] == [200, 200, 200]
                 for load, mark in zip(loads, marks, strict=True)
@@ -252,7 +245,7 @@ def test_an_outage_shorter_than_the_hold_is_held_not_dropped(
     ]
     for sender in senders:
         sender.start()
-    time.sleep(OUTAGE_SECONDS)
+    time.sleep(OUTAGE_SECONDS)  # the outage under test: how long Pub/Sub is unreachable
     proxy.resume() if break_it == "pause" else proxy.start()
     for sender in senders:
         sender.join(timeout=60)
@@ -286,7 +279,7 @@ def test_the_publisher_s_threads_stay_bounded_during_a_stall(
             sender = threading.Thread(target=post_timed, args=(receiver, body(8, n)), daemon=True)
             sender.start()
             senders.append(sender)
-            time.sleep(0.01)
+            time.sleep(0.01)  # the pace of the stall's load: 100 new connections a second
             peak = max(peak, threads_of(receiver))
     finally:
         proxy.resume()

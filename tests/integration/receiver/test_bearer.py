@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import httpx
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from receiver.sinks.file import read_events
 from tests.integration.receiver.conftest import ReceiverStarter, RunningReceiver
 from tests.integration.receiver.test_process import ASSIGNED, raw_request, status_of
+from tests.waiting import wait_until
 
 NEW = "integration-new-secret-0123456789"
 OLD = "integration-old-secret-abcdefghij"
@@ -88,6 +88,7 @@ def test_other_methods_on_the_bare_hook_are_405(rotating: RunningReceiver) -> No
 
 
 def test_no_secret_reaches_the_process_log(rotating: RunningReceiver) -> None:
+    requests = 0
     for header_lines in [
         f"Authorization: Bearer {NEW}\r\n",
         f"Authorization: Basic {OLD}\r\n",
@@ -97,12 +98,15 @@ def test_no_secret_reaches_the_process_log(rotating: RunningReceiver) -> None:
     ]:
         post_raw(rotating, header_lines)
         post_raw(rotating, header_lines, path=f"/hooks/{NEW}")
+        requests += 2
     # A head the parser refuses, the secret in it.
     raw_request(
         rotating, f"POST /hooks HTTP/1.1\r\nAuthorization: Bearer {NEW}\x01\r\n\r\n".encode()
     )
-    # Lines of a loop turn are written on the next one: a moment after the response.
-    time.sleep(0.2)
+    requests += 1
+    # Lines of a loop turn are written on the next one, after the response; in order, so
+    # once the last request's line is there, every line before it is too.
+    wait_until(lambda: rotating.log().count('"httpRequest"') == requests, 10, "every log line")
 
     log = rotating.log()
     statuses = {

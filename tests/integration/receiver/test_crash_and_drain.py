@@ -115,8 +115,12 @@ def send_head_and_half_a_body(receiver: RunningReceiver) -> tuple[socket.socket,
         ).encode()
         + body[: len(body) // 2]
     )
-    # Lets the server parse the head, so the request is in flight when the signal lands.
-    time.sleep(0.5)
+    # So that the request is in flight when the signal lands: the server reads connections in
+    # the order their bytes arrived, so once it has answered a request sent after this one,
+    # it has parsed this one's head (and handed the request to the app).
+    with socket.create_connection((receiver.host, receiver.port), timeout=10) as probe:
+        probe.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert probe.recv(65536).startswith(b"HTTP/1.1 200 ")
     return sock, body[len(body) // 2 :]
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from receiver.sinks.file import read_events
 from tests.integration.receiver.conftest import ReceiverStarter, RunningReceiver
+from tests.waiting import wait_until
 
 MiB = 1024 * 1024
 VALID = json.dumps({"eventName": "chatAssigned", "eventData": {"chat": {"_id": "c1"}}}).encode()
@@ -78,6 +79,62 @@ def closed_by_peer(sock: socket.socket, within: float) -> bytes | None:
     return None
 
 
+def closed_now(sockets: list[socket.socket]) -> list[int]:
+    """Which of `sockets` (that have nothing left to read) the server has closed: poll(2), not
+    select(2), which cannot take descriptors past 1023."""
+    poller = select.poll()
+    index = {}
+    for n, sock in enumerate(sockets):
+        poller.register(sock, select.POLLIN)
+        index[sock.fileno()] = n
+    return sorted(index[fd] for fd, _ in poller.poll(0))
+
+
+_ESTABLISHED, _LISTEN = 0x01, 0x0A
+
+
+def tcp_table() -> list[tuple[int, int, int, int, int]]:
+    """Every IPv4 TCP socket on this host (the receiver listens on 127.0.0.1): local port,
+    remote port, state, bytes sent and not yet acknowledged (for a listening socket: none),
+    bytes received and not yet read by its process (for a listening socket: connections not
+    yet accepted)."""
+    rows = []
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        sent, unread = (int(value, 16) for value in fields[4].split(":"))
+        local_port = int(fields[1].rsplit(":", 1)[1], 16)
+        remote_port = int(fields[2].rsplit(":", 1)[1], 16)
+        rows.append((local_port, remote_port, int(fields[3], 16), sent, unread))
+    return rows
+
+
+def not_yet_accepted(receiver: RunningReceiver) -> int:
+    """Connections the kernel has completed and the receiver has not yet accepted."""
+    return sum(
+        unread
+        for local, _, state, _, unread in tcp_table()
+        if local == receiver.port and state == _LISTEN
+    )
+
+
+def read_by_the_receiver(receiver: RunningReceiver, sockets: list[socket.socket]) -> bool:
+    """Whether the receiver has read every byte written on `sockets` so far: none is still on
+    its way (unacknowledged) nor waiting in its end's receive queue. The receiver parses what
+    it reads in the same loop callback, before it can accept another connection."""
+    established = {
+        (local, remote): (sent, unread)
+        for local, remote, state, sent, unread in tcp_table()
+        if state == _ESTABLISHED
+    }
+    for sock in sockets:
+        port = sock.getsockname()[1]
+        in_flight, _ = established[(port, receiver.port)]
+        _, unread = established[(receiver.port, port)]
+        if in_flight or unread:
+            return False
+    return True
+
+
 def rss_mb(receiver: RunningReceiver) -> float:
     for line in Path(f"/proc/{receiver.process.pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -118,7 +175,10 @@ def test_a_sender_that_writes_a_whole_oversize_body_reads_the_413(
 
         assert status == 413
         assert json.loads(reply) == {"error": "the body is too large"}
-        # The body was read to its end, so the connection carries the next request.
+        # The body was read to its end, so the connection carries the next request. A missing
+        # Connection header is the intended pass: an HTTP/1.1 connection persists unless told
+        # "close" (RFC 9112 9.3), and the receiver sends the header only to close. The next
+        # request on the same socket is what proves the connection was kept.
         assert headers.get("connection") != "close"
         sock.sendall(
             head(receiver, {"Content-Type": "application/json", "Content-Length": str(len(VALID))})
@@ -173,6 +233,7 @@ def test_a_slowloris_head_is_cut_off_with_a_408(start: ReceiverStarter) -> None:
                 sock.sendall(f"X-Slow-{n}: y\r\n".encode())
             except OSError:
                 break
+            # Not a wait for anything: the attack's pace, which is what is under test.
             time.sleep(0.2)
         sent = closed_by_peer(sock, within=5)
 
@@ -196,7 +257,8 @@ def test_an_idle_keep_alive_connection_is_closed_after_uvicorn_s_keep_alive(
     with connect(receiver) as sock:
         sock.sendall(post(receiver))
         assert read_response(sock)[0] == 200
-        # A request within the keep-alive is served, and restarts it.
+        # A request within the keep-alive is served, and restarts it. Not a wait for
+        # anything: idle for 3 s, inside the 5 s keep-alive, is the behaviour under test.
         time.sleep(3)
         sock.sendall(post(receiver, extra={"X-Again": "1"}))
         assert read_response(sock)[0] == 200
@@ -218,6 +280,7 @@ def test_a_body_trickled_in_is_cut_off_with_a_408(start: ReceiverStarter) -> Non
                 sock.sendall(bytes([byte]))
             except OSError:
                 break
+            # Not a wait for anything: a byte every 0.2 s is the trickle under test.
             time.sleep(0.2)
         sent = closed_by_peer(sock, within=5)
 
@@ -267,22 +330,51 @@ def test_a_head_at_a_few_kib_is_served(receiver: RunningReceiver) -> None:
 def test_idle_connections_past_the_cap_are_refused_and_all_expire(
     start: ReceiverStarter,
 ) -> None:
-    receiver = start(env={**FAST_LIMITS, "RECEIVER_MAX_CONNECTIONS": "200"})
+    # A head timeout longer than FAST_LIMITS' tells the cap's closing from the timeout's.
+    header_timeout = 2.0
+    receiver = start(
+        env={
+            **FAST_LIMITS,
+            "RECEIVER_HEADER_TIMEOUT_SECONDS": str(header_timeout),
+            "RECEIVER_MAX_CONNECTIONS": "200",
+        }
+    )
     before = rss_mb(receiver)
     idle: list[socket.socket] = []
+    # When each connection was begun: the receiver took it no earlier.
+    begun: list[float] = []
     try:
         for _ in range(3000):
+            begun.append(time.monotonic())
             idle.append(connect(receiver, timeout=5))
-        time.sleep(0.5)
-        # The connections past the cap are closed at once: the process does not hold 3,000.
+        # The connections past the cap are closed at once, each making room for a newer one:
+        # the process does not hold 3,000.
+        wait_until(
+            lambda: len(closed_now(idle)) >= 3000 - 200,
+            timeout=10,
+            what="all but 200 connections closed",
+        )
+        # By the cap, not by their head timeout: had only that closed them, the 2,800th
+        # would have closed no sooner than a head timeout after it was begun.
+        assert time.monotonic() < begun[2799] + header_timeout
         held = len(list(Path(f"/proc/{receiver.process.pid}/fd").iterdir()))
         assert held < 400
         assert rss_mb(receiver) - before < 32
 
-        # Past the head timeout, none is left open.
-        time.sleep(2)
-        still_open = [sock for sock in idle if closed_by_peer(sock, within=0.01) is None]
-        assert still_open == []
+        # Past the head timeout, none is left open; and none closed before it.
+        gone = set(closed_now(idle))
+        left = [n for n in range(len(idle)) if n not in gone]
+        closed_at: dict[int, float] = {}
+
+        def all_closed() -> bool:
+            closed = closed_now([idle[n] for n in left])
+            now = time.monotonic()  # after the poll: no earlier than each close it saw
+            for k in closed:
+                closed_at.setdefault(left[k], now)
+            return len(closed_at) == len(left)
+
+        wait_until(all_closed, timeout=header_timeout + 5, what="the rest closed")
+        assert min(closed_at[n] - begun[n] for n in left) >= header_timeout
     finally:
         for sock in idle:
             sock.close()
@@ -328,12 +420,6 @@ def read_statuses(sock: socket.socket, count: int) -> list[int]:
             break
         data += chunk
     return statuses
-
-
-def closed_now(sockets: list[socket.socket]) -> list[int]:
-    """Which of `sockets` (that have nothing left to read) the server has closed."""
-    readable, _, _ = select.select(sockets, [], [], 0)
-    return sorted(sockets.index(sock) for sock in readable)
 
 
 def peak_rss_mb(receiver: RunningReceiver) -> float:
@@ -439,15 +525,18 @@ def test_past_the_connection_cap_an_idle_connection_makes_room_for_a_request(
     idle = [connect(receiver, timeout=5) for _ in range(50)]
     senders: list[socket.socket] = []
     try:
-        time.sleep(0.3)
+        # The receiver holds all 50: at the cap before any sender comes.
+        wait_until(lambda: not_yet_accepted(receiver) == 0, 5, "the idle connections accepted")
         for _ in range(5):
             sock = connect(receiver)
             senders.append(sock)
             sock.sendall(post(receiver))
             assert read_response(sock)[0] == 200
+        # Each sender made room by closing one connection: five closes in all, whose news
+        # may reach the sockets after the answers.
+        wait_until(lambda: len(closed_now(idle + senders)) >= 5, 2, "five connections closed")
         # The idle ones went, oldest first; the senders' (idle now, but newer) stay. (Checked
         # before uvicorn's 5 s keep-alive timeout closes the senders'.)
-        time.sleep(0.2)
         assert closed_now(senders) == []
         assert closed_now(idle) == list(range(5))
     finally:
@@ -464,7 +553,8 @@ def test_a_connection_with_a_request_in_progress_is_never_shed(start: ReceiverSt
             sock.sendall(
                 head(receiver, {"Content-Type": "application/json", "Content-Length": "10"})
             )
-        time.sleep(0.3)
+        # The receiver has read every head: each connection has a request in progress.
+        wait_until(lambda: read_by_the_receiver(receiver, busy), 5, "the heads read")
         with connect(receiver) as newcomer:
             # Nothing idle to shed: the newcomer is the one refused.
             assert closed_by_peer(newcomer, within=2) == b""
@@ -496,7 +586,8 @@ def test_an_upgrade_request_s_body_may_come_in_pieces(receiver: RunningReceiver)
     split = len(asking) - len(VALID) // 2
     with connect(receiver) as sock:
         sock.sendall(asking[:split])
-        time.sleep(0.2)
+        # The receiver has read the first piece before the second is sent: two reads.
+        wait_until(lambda: read_by_the_receiver(receiver, [sock]), 5, "the first piece read")
         sock.sendall(asking[split:] + post(receiver, VALID.replace(b"c1", b"c2")))
         statuses = read_statuses(sock, 2)
 

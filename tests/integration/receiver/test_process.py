@@ -6,7 +6,6 @@ import json
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -19,6 +18,7 @@ from tests.integration.receiver.conftest import (
     RunningReceiver,
     receiver_env,
 )
+from tests.waiting import wait_until
 
 ASSIGNED = {"eventName": "chatAssigned", "eventData": {"chat": {"_id": "c1"}}}
 
@@ -100,12 +100,15 @@ def test_by_default_only_requests_not_acknowledged_are_logged(receiver: RunningR
     httpx.get(f"{receiver.base_url}/healthz")
     httpx.post(f"{receiver.base_url}/hooks/not-the-secret-0123456789", json=ASSIGNED)
     httpx.post(receiver.hook_url, content=b"{", headers={"content-type": "application/json"})
-    # Lines of a loop turn are written on the next one: a moment after the response.
-    time.sleep(0.2)
 
-    entries = [json.loads(line) for line in receiver.log().splitlines()]
-    statuses = [entry["httpRequest"]["status"] for entry in entries if "httpRequest" in entry]
-    assert statuses == [404, 400]
+    def statuses() -> list[int]:
+        entries = [json.loads(line) for line in receiver.log().splitlines()]
+        return [entry["httpRequest"]["status"] for entry in entries if "httpRequest" in entry]
+
+    # Lines of a loop turn are written on the next one, after the response; in order, so
+    # once the last request's line is there, every line before it is too.
+    wait_until(lambda: 400 in statuses(), 10, "the log line of the last request")
+    assert statuses() == [404, 400]
 
 
 @pytest.mark.parametrize(

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from receiver.asgi import ASGIApp, Message
 from receiver.delivery import Delivery
 from receiver.sinks.base import SinkUnavailable
+
+T = TypeVar("T")
 
 
 class RecordingSink:
@@ -145,3 +148,48 @@ async def call_asgi(
     if start is None:
         return None, received
     return Response(start["status"], dict(start["headers"]), body), received
+
+
+class ManualClockLoop(asyncio.SelectorEventLoop):
+    """An event loop whose clock (`time()`, which every timer is scheduled by) stands still
+    until the test sets `now`: what a test checks of a timer cannot depend on how fast the
+    machine is. Callbacks, I/O and threads handing results back run as on any loop."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        super().__init__()
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+    def run(self, main: Coroutine[Any, Any, T]) -> T:
+        """Runs `main` to completion, then closes the loop."""
+        try:
+            return self.run_until_complete(main)
+        finally:
+            self.run_until_complete(self.shutdown_default_executor())
+            self.close()
+
+
+async def finished(task: asyncio.Future[Any], within: float = 5.0) -> bool:
+    """Whether `task` finishes within `within` seconds of real time (not the loop's clock,
+    which a ManualClockLoop holds still)."""
+    done = threading.Event()
+    task.add_done_callback(lambda _: done.set())
+    return await asyncio.to_thread(done.wait, within)
+
+
+async def until(condition: Callable[[], bool], *, turns: int = 1000) -> None:
+    """Lets ready tasks run, one loop turn at a time, until `condition` holds: for what the
+    loop itself brings about (no time passes; a thread's result may take a few turns)."""
+    for _ in range(turns):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the condition never held")
+
+
+async def turns(count: int = 20) -> None:
+    """Lets the loop run `count` turns: more than any callback chain the test waits out."""
+    for _ in range(count):
+        await asyncio.sleep(0)

@@ -17,7 +17,7 @@ from receiver.auth import SecretMatcher
 from receiver.dedup import Deduplicator
 from receiver.request_log import RequestLog
 from tests.unit.receiver.conftest import MAX_BODY_BYTES, OLD_SECRET, SECRET
-from tests.unit.receiver.fakes import LogLines, RawRequest, RecordingSink, call_asgi
+from tests.unit.receiver.fakes import LogLines, RawRequest, RecordingSink, call_asgi, turns, until
 
 pytestmark = pytest.mark.anyio
 
@@ -532,7 +532,8 @@ async def test_copies_arriving_during_a_hand_off_wait_for_it_and_are_not_stored_
     sink.gate.clear()
     first = asyncio.create_task(post(client, ASSIGNED))
     copies = [asyncio.create_task(post(client, ASSIGNED)) for _ in range(3)]
-    await asyncio.sleep(0.05)
+    await until(lambda: sink.attempts == 1)  # the first is held in the sink
+    await turns()  # the copies run until they wait
     assert not first.done()
     assert not any(copy.done() for copy in copies)
 

@@ -20,22 +20,13 @@ from receiver.auth import SecretMatcher
 from receiver.dedup import Deduplicator
 from receiver.request_log import RequestLog
 from tests.unit.receiver.conftest import MAX_BODY_BYTES, SECRET
-from tests.unit.receiver.fakes import RecordingSink
+from tests.unit.receiver.fakes import RecordingSink, until
 
 pytestmark = pytest.mark.anyio
 
 Args = TypeVarTuple("Args")
 COPIES = 3
 KEY = "delivery-key"
-
-
-async def until(condition: Callable[[], bool], *, turns: int = 1000) -> None:
-    """Lets ready tasks run, one loop turn at a time, until `condition` holds."""
-    for _ in range(turns):
-        if condition():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("the condition never held")
 
 
 class SinkDown:

@@ -6,7 +6,7 @@ import asyncio
 import json
 import os
 import threading
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ import pytest
 from receiver.delivery import Delivery
 from receiver.sinks.base import SinkUnavailable, UnstorableDelivery
 from receiver.sinks.file import FileSink, StoredDelivery, read_events
+from tests.unit.receiver.fakes import ManualClockLoop, finished, turns
 
 pytestmark = pytest.mark.anyio
 
@@ -34,16 +35,23 @@ def numbers(path: Path) -> list[int]:
 
 
 class Syncs:
-    """Stands in for os.fsync: counts calls, records the file size each saw, can block or fail."""
+    """Stands in for os.fsync: counts calls, records the file size each saw (and the time by
+    `clock`, when given), can block or fail. `entered` is set once an fsync has begun."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, clock: Callable[[], float] | None = None) -> None:
         self.path = path
+        self.clock = clock
         self.sizes: list[int] = []
+        self.times: list[float] = []
         self.fail = False
+        self.entered = threading.Event()
         self.release = threading.Event()
         self.release.set()
 
     def __call__(self, fd: int) -> None:
+        self.entered.set()
+        if self.clock is not None:
+            self.times.append(self.clock())
         self.release.wait(timeout=10)
         self.sizes.append(self.path.stat().st_size)
         if self.fail:
@@ -82,7 +90,8 @@ async def test_store_does_not_return_before_the_fsync(path: Path) -> None:
     syncs.release.clear()
 
     store = asyncio.create_task(sink.store(delivery(1)))
-    await asyncio.sleep(0.05)
+    assert await asyncio.to_thread(syncs.entered.wait, 5)  # the fsync has begun, and is held
+    await turns()
     assert not store.done()
 
     syncs.release.set()
@@ -95,10 +104,10 @@ async def test_concurrent_stores_share_fsyncs(path: Path) -> None:
     sink = FileSink(path, sync=syncs)
     syncs.release.clear()
     first = asyncio.create_task(sink.store(delivery(0)))
-    await asyncio.sleep(0.01)
+    assert await asyncio.to_thread(syncs.entered.wait, 5)
     # These queue up while the first write+fsync is held.
     rest = [asyncio.create_task(sink.store(delivery(n))) for n in range(1, 50)]
-    await asyncio.sleep(0.01)
+    await turns()
 
     syncs.release.set()
     await asyncio.gather(first, *rest)
@@ -142,38 +151,57 @@ async def test_a_batch_that_keeps_growing_is_handed_over_after_a_few_turns(path:
     await sink.close()
 
 
-async def test_under_load_a_batch_waits_out_the_interval_and_gathers_meanwhile(
-    path: Path,
-) -> None:
-    syncs = Syncs(path)
-    sink = FileSink(path, sync=syncs, batch_interval=1.0)
-    await sink.store(delivery(0))
-    handed_over = time.monotonic()
+# The batch interval is timed by the loop's clock: these two run on a clock that moves only
+# when the test moves it, so they do not depend on how fast a loaded machine schedules.
 
-    # Within the interval of the first batch: these wait for it to pass, and go together.
-    second = asyncio.create_task(sink.store(delivery(1)))
-    await asyncio.sleep(0.1)
-    rest = [asyncio.create_task(sink.store(delivery(n))) for n in range(2, 5)]
-    await asyncio.sleep(0.05)
-    assert not second.done()
-    await asyncio.gather(second, *rest)
 
-    assert time.monotonic() - handed_over >= 1.0
+def test_under_load_a_batch_waits_out_the_interval_and_gathers_meanwhile(path: Path) -> None:
+    loop = ManualClockLoop(now=1000.0)
+    syncs = Syncs(path, clock=loop.time)
+
+    async def scenario() -> None:
+        sink = FileSink(path, sync=syncs, batch_interval=1.0)
+        # Handed over at 1000.0, at once: no batch came before it.
+        assert await finished(asyncio.create_task(sink.store(delivery(0))))
+
+        # Within the interval of the first batch: these wait for it to pass, and go together.
+        second = asyncio.create_task(sink.store(delivery(1)))
+        await turns()  # more than gathering takes: the batch would have been handed over
+        rest = [asyncio.create_task(sink.store(delivery(n))) for n in range(2, 5)]
+        loop.now = 1000.999
+        await turns()
+        assert not second.done()
+        assert syncs.times == [1000.0]
+
+        loop.now = 1001.0
+        assert await finished(asyncio.gather(second, *rest))
+        await sink.close()
+
+    loop.run(scenario())
+
+    # One fsync for the four that came within the interval, once it was over.
+    assert syncs.times == [1000.0, 1001.0]
     assert len(syncs.sizes) == 2
     assert sorted(numbers(path)) == list(range(5))
-    await sink.close()
 
 
-async def test_a_delivery_that_comes_alone_does_not_wait_for_the_interval(path: Path) -> None:
-    sink = FileSink(path, batch_interval=1.0)
-    await sink.store(delivery(0))
-    await asyncio.sleep(1.05)
+def test_a_delivery_that_comes_alone_does_not_wait_for_the_interval(path: Path) -> None:
+    loop = ManualClockLoop(now=1000.0)
+    syncs = Syncs(path, clock=loop.time)
 
-    started = time.monotonic()
-    await sink.store(delivery(1))
+    async def scenario() -> None:
+        sink = FileSink(path, sync=syncs, batch_interval=1.0)
+        assert await finished(asyncio.create_task(sink.store(delivery(0))))
+        loop.now = 1001.05  # the interval since the last batch is over
 
-    assert time.monotonic() - started < 0.9
-    await sink.close()
+        # Stored with the clock standing still: no timer fired for it.
+        assert await finished(asyncio.create_task(sink.store(delivery(1))))
+        await sink.close()
+
+    loop.run(scenario())
+
+    assert syncs.times == [1000.0, 1001.05]
+    assert numbers(path) == [0, 1]
 
 
 async def test_a_failed_fsync_fails_the_batch_and_cuts_it_off(path: Path) -> None:
@@ -318,16 +346,19 @@ async def test_close_waits_for_stores_in_flight(path: Path) -> None:
     sink = FileSink(path, sync=syncs)
     syncs.release.clear()
     store = asyncio.create_task(sink.store(delivery(1)))
-    await asyncio.sleep(0.01)
+    assert await asyncio.to_thread(syncs.entered.wait, 5)  # the store is in its fsync
+    waiting = asyncio.create_task(sink.store(delivery(2)))  # for the next batch
+    await turns()
 
     closing = asyncio.create_task(sink.close())
-    await asyncio.sleep(0.01)
+    await turns()
     assert not closing.done()
     syncs.release.set()
-    await closing
+    assert await finished(closing)
 
     assert store.done()
-    assert len(read_events(path)) == 1
+    assert waiting.done()
+    assert numbers(path) == [1, 2]
 
 
 def test_an_unwritable_path_fails_at_construction(tmp_path: Path) -> None:
@@ -377,69 +408,82 @@ class StalledWrites:
 HOLD = 0.3
 
 
-async def test_a_delivery_held_by_a_stuck_write_is_answered_503_within_its_hold(
+def test_a_delivery_held_by_a_stuck_write_is_answered_503_within_its_hold(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Issue 22, "deadlines that hold", for the file sink: a write (or fsync) that hangs held
-    # every request, copies of a delivery included, with no deadline at all.
+    # every request, copies of a delivery included, with no deadline at all. On a clock the
+    # test moves: each hold ends exactly when the clock says so, however slow the machine.
     import httpx
 
     from receiver.app import create_app
     from receiver.settings import FileSinkSpec, Settings
     from tests.unit.receiver.conftest import SECRET
 
+    loop = ManualClockLoop(now=1000.0)
     stalled = StalledWrites()
     monkeypatch.setattr(os, "write", stalled)
-    app = create_app(
-        Settings(sink=FileSinkSpec(path), secrets=(SECRET.encode(),), hold_seconds=HOLD)
-    )
-    await app.startup()
-    transport = httpx.ASGITransport(app=app)
     body = delivery(1).body
     headers = {"content-type": "application/json"}
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://receiver") as client:
 
-            async def post() -> tuple[httpx.Response, float]:
-                started = time.monotonic()
-                response = await client.post(f"/hooks/{SECRET}", content=body, headers=headers)
-                return response, time.monotonic() - started
+    async def scenario() -> None:
+        app = create_app(
+            Settings(sink=FileSinkSpec(path), secrets=(SECRET.encode(),), hold_seconds=HOLD)
+        )
+        await app.startup()
+        transport = httpx.ASGITransport(app=app)
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://receiver") as client:
 
-            first = asyncio.create_task(post())
-            await asyncio.sleep(0.05)
-            # Copies of the same delivery, and another delivery, behind the stuck write.
-            copies = [asyncio.create_task(post()) for _ in range(3)]
-            other = asyncio.create_task(
-                client.post(f"/hooks/{SECRET}", content=delivery(2).body, headers=headers)
-            )
-            try:
-                async with asyncio.timeout(HOLD + 2):
-                    answered = await asyncio.gather(first, *copies)
-                    other_response = await other
-            except TimeoutError:
-                pytest.fail(f"a request stuck behind a write was not answered within {HOLD} s")
-            assert stalled.entered.is_set()
-            for response, took in answered:
-                assert response.status_code == 503
-                assert response.json() == {"error": "the delivery could not be stored; retry later"}
-                assert took < HOLD + 0.2
-            assert other_response.status_code == 503
+                async def post(content: bytes = body) -> tuple[httpx.Response, float]:
+                    response = await client.post(
+                        f"/hooks/{SECRET}", content=content, headers=headers
+                    )
+                    return response, loop.time()
 
-            # Still stuck past the hold: /healthz says so at once, without waiting on the disk.
-            started = time.monotonic()
-            health = await client.get("/healthz")
-            assert health.status_code == 503
-            assert time.monotonic() - started < 0.2
+                first = asyncio.create_task(post())
+                assert await asyncio.to_thread(stalled.entered.wait, 5)  # its write hangs
+                # Copies of the same delivery, and another delivery, behind the stuck write:
+                # all begun at 1000.0, the clock standing still.
+                copies = [asyncio.create_task(post()) for _ in range(3)]
+                other = asyncio.create_task(post(delivery(2).body))
+                waiting = [first, *copies, other]
+                await turns(50)
 
-            # The disk comes back: the write that was under way completes (its record may be
-            # on disk, never acknowledged), the file stays whole, and the sink serves again.
+                loop.now = 1000.0 + HOLD - 0.02  # within every hold (and the sink's slack)
+                await turns(50)
+                assert not any(task.done() for task in waiting)
+                loop.now = 1000.0 + HOLD
+                answered = asyncio.gather(*waiting)
+                assert await finished(answered), f"not answered when the {HOLD} s hold ended"
+                for response, at in answered.result():
+                    assert response.status_code == 503
+                    assert response.json() == {
+                        "error": "the delivery could not be stored; retry later"
+                    }
+                    assert at == 1000.0 + HOLD
+                assert stalled.entered.is_set()
+
+                # Still stuck past the hold: /healthz says so at once (no time passes while
+                # it answers), without waiting on the disk.
+                loop.now = 1000.0 + HOLD + 0.05
+                health = asyncio.create_task(client.get("/healthz"))
+                assert await finished(health), "/healthz waited"
+                assert health.result().status_code == 503
+
+                # The disk comes back: the write that was under way completes (its record
+                # may be on disk, never acknowledged), the file stays whole, and the sink
+                # serves again.
+                stalled.release.set()
+                retried = asyncio.create_task(post())
+                assert await finished(retried)
+                assert retried.result()[0].status_code == 200
+                assert (await client.get("/healthz")).status_code == 200
+        finally:
             stalled.release.set()
-            retried = await client.post(f"/hooks/{SECRET}", content=body, headers=headers)
-            assert retried.status_code == 200
-            assert (await client.get("/healthz")).status_code == 200
-    finally:
-        stalled.release.set()
-        await app.shutdown()
+            await app.shutdown()
+
+    loop.run(scenario())
     stored = numbers(path)
     # The retry is stored; the stuck write's record (never acknowledged) may be there too,
     # under the same deliveryKey. The delivery that waited behind it was never written.
@@ -447,46 +491,80 @@ async def test_a_delivery_held_by_a_stuck_write_is_answered_503_within_its_hold(
     assert 2 not in stored
 
 
-async def test_past_its_hold_a_delivery_is_refused_and_only_a_write_under_way_may_land(
+def test_past_its_hold_a_delivery_is_refused_and_only_a_write_under_way_may_land(
     path: Path,
 ) -> None:
+    # On a clock the test moves: each hold ends exactly when the clock says so.
+    loop = ManualClockLoop(now=1000.0)
     syncs = Syncs(path)
-    sink = FileSink(path, sync=syncs, hold_seconds=HOLD)
-    await sink.start()
-    await sink.store(delivery(0))
-    syncs.release.clear()
-    started = time.monotonic()
-    # Delivery 1's batch is written and held in its fsync; 2 waits for the next batch, and
-    # comes later, so its own hold ends later.
-    stuck = asyncio.create_task(sink.store(delivery(1)))
-    await asyncio.sleep(0.1)
-    waiting = asyncio.create_task(sink.store(delivery(2)))
 
-    with pytest.raises(SinkUnavailable, match="within the hold"):
-        await stuck
-    assert HOLD - 0.02 <= time.monotonic() - started < HOLD + 0.1
-    assert not waiting.done()
-    with pytest.raises(SinkUnavailable, match="within the hold"):
-        await waiting
-    assert HOLD + 0.08 <= time.monotonic() - started < HOLD + 0.2
-    assert "has not completed" in (await sink.check() or "")
+    async def scenario() -> None:
+        sink = FileSink(path, sync=syncs, hold_seconds=HOLD)
+        await sink.start()
+        await sink.store(delivery(0))
+        syncs.release.clear()
+        syncs.entered.clear()
+        loop.now = 1001.0
+        # Delivery 1's batch is written and held in its fsync; 2 waits for the next batch,
+        # and comes later, so its own hold ends later.
+        stuck = asyncio.create_task(sink.store(delivery(1)))
+        assert await asyncio.to_thread(syncs.entered.wait, 5)
+        loop.now = 1001.1
+        waiting = asyncio.create_task(sink.store(delivery(2)))
+        await turns()
 
-    syncs.release.set()
-    await sink.store(delivery(3))
-    assert await sink.check() is None
+        loop.now = 1001.0 + HOLD - 0.02  # within both holds (and their slack)
+        await turns()
+        assert not stuck.done()
+        assert not waiting.done()
+        loop.now = 1001.0 + HOLD
+        with pytest.raises(SinkUnavailable, match="within the hold"):
+            await stuck
+        await turns()
+        assert not waiting.done()
+        loop.now = 1001.1 + HOLD
+        with pytest.raises(SinkUnavailable, match="within the hold"):
+            await waiting
+        assert "has not completed" in (await sink.check() or "")
+
+        syncs.release.set()
+        await sink.store(delivery(3))
+        assert await sink.check() is None
+        await sink.close()
+
+    loop.run(scenario())
+
     # 1 was in the write under way: it completed after its 503 (whole, never acknowledged).
     # 2 was taken out of its batch: never written.
     assert numbers(path) == [0, 1, 3]
-    await sink.close()
 
 
-async def test_under_steady_load_the_deadline_timer_answers_nobody(path: Path) -> None:
-    sink = FileSink(path, hold_seconds=0.05)
-    await sink.start()
-    for n in range(20):
-        await asyncio.gather(*(sink.store(delivery(n * 10 + k)) for k in range(10)))
-        await asyncio.sleep(0.01)
+def test_under_steady_load_the_deadline_timer_answers_nobody(path: Path) -> None:
+    # On a clock the test moves: a round of 10 deliveries every 10 ms, each written (its
+    # fsync held) while 5 ms pass. The hold (55 ms) ends in the middle of a round's write, so
+    # the deadline timer fires three times with a batch in flight whose hold has not passed:
+    # it must answer none of them.
+    loop = ManualClockLoop(now=1000.0)
+    syncs = Syncs(path)
+    hold = 0.055
 
-    assert len(numbers(path)) == 200
-    assert await sink.check() is None
-    await sink.close()
+    async def scenario() -> None:
+        sink = FileSink(path, sync=syncs, hold_seconds=hold)
+        await sink.start()
+        for n in range(20):
+            loop.now = 1000.0 + n * 0.01
+            syncs.release.clear()
+            syncs.entered.clear()
+            stores = asyncio.gather(*(sink.store(delivery(n * 10 + k)) for k in range(10)))
+            assert await asyncio.to_thread(syncs.entered.wait, 5)  # the batch is being written
+            loop.now += 0.005
+            await turns()  # a timer due now fires, the write still under way
+            syncs.release.set()
+            assert await finished(stores)
+            stores.result()  # none was answered 503
+
+        assert len(numbers(path)) == 200
+        assert await sink.check() is None
+        await sink.close()
+
+    loop.run(scenario())

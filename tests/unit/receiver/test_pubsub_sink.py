@@ -11,7 +11,7 @@ import pytest
 from receiver.delivery import Delivery
 from receiver.sinks.base import SinkUnavailable, UnstorableDelivery
 from receiver.sinks.pubsub import PubSubSink
-from tests.unit.receiver.fakes import FakePublisher
+from tests.unit.receiver.fakes import FakePublisher, ManualClockLoop, finished, turns, until
 
 pytestmark = pytest.mark.anyio
 
@@ -29,7 +29,7 @@ async def test_a_delivery_is_published_as_received_with_its_name_and_key_as_attr
     publisher = FakePublisher()
     sink = PubSubSink(TOPIC, publisher)
     store = asyncio.create_task(sink.store(DELIVERY))
-    await asyncio.sleep(0.01)
+    await until(lambda: len(publisher.futures) == 1)
 
     publisher.futures[0].set_result("message-id-1")
     await store
@@ -48,7 +48,8 @@ async def test_store_waits_for_the_publish_future_resolved_on_another_thread() -
     publisher = FakePublisher()
     sink = PubSubSink(TOPIC, publisher)
     store = asyncio.create_task(sink.store(DELIVERY))
-    await asyncio.sleep(0.05)
+    await until(lambda: len(publisher.futures) == 1)
+    await turns()
     assert not store.done()
 
     # The client resolves its futures on its own threads.
@@ -62,7 +63,7 @@ async def test_a_failed_publish_is_unavailable() -> None:
     publisher = FakePublisher()
     sink = PubSubSink(TOPIC, publisher)
     store = asyncio.create_task(sink.store(DELIVERY))
-    await asyncio.sleep(0.01)
+    await until(lambda: len(publisher.futures) == 1)
 
     publisher.futures[0].set_exception(RuntimeError("403 permission denied"))
 
@@ -87,7 +88,7 @@ async def test_a_message_the_client_refuses_fails_alone_and_leaves_the_sink_well
 
     assert await sink.check() is None
     good = asyncio.create_task(sink.store(DELIVERY))
-    await asyncio.sleep(0.01)
+    await until(lambda: len(publisher.futures) == 1)
     publisher.futures[0].set_result("1")
     await good
     assert await sink.check() is None
@@ -113,28 +114,38 @@ async def test_at_most_max_in_flight_messages_are_handed_to_the_client_during_a_
     stores = [
         asyncio.create_task(sink.store(DELIVERY._replace(key=f"{n:064x}"))) for n in range(10)
     ]
-    await asyncio.sleep(0.1)
+    await until(lambda: len(publisher.published) == 3)
+    await turns()
     assert len(publisher.published) == 3
 
     publisher.futures[0].set_result("1")
-    await asyncio.sleep(0.05)
+    await until(lambda: len(publisher.published) == 4)
+    await turns()
     assert len(publisher.published) == 4
     outcomes = await asyncio.gather(*stores, return_exceptions=True)
     assert outcomes[0] is None
     assert all(isinstance(outcome, SinkUnavailable) for outcome in outcomes[1:])
 
 
-async def test_a_delivery_is_held_while_the_publish_is_retried_until_confirmed() -> None:
+def test_a_delivery_is_held_while_the_publish_is_retried_until_confirmed() -> None:
+    loop = ManualClockLoop(now=1000.0)
     publisher = FakePublisher()
-    sink = PubSubSink(TOPIC, publisher, hold_seconds=5)
-    store = asyncio.create_task(sink.store(DELIVERY))
 
-    # The client retries within the hold; the delivery waits for its outcome, not a timer
-    # of its own shorter than the hold.
-    await asyncio.sleep(0.3)
-    assert not store.done()
-    publisher.futures[0].set_result("1")
-    await store
+    async def scenario() -> None:
+        sink = PubSubSink(TOPIC, publisher, hold_seconds=5)
+        store = asyncio.create_task(sink.store(DELIVERY))
+        await until(lambda: len(publisher.futures) == 1)
+
+        # The client retries within the hold; the delivery waits for its outcome, not a
+        # timer of its own shorter than the hold.
+        loop.now = 1004.99
+        await turns()
+        assert not store.done()
+        publisher.futures[0].set_result("1")
+        assert await finished(store)
+        await store
+
+    loop.run(scenario())
 
 
 async def test_a_publish_that_never_resolves_times_out_as_unavailable() -> None:
@@ -154,7 +165,7 @@ async def test_the_sink_is_failing_from_a_failed_publish_to_the_next_good_one() 
     assert "not confirmed" in (await sink.check() or "")
 
     store = asyncio.create_task(sink.store(DELIVERY))
-    await asyncio.sleep(0.01)
+    await until(lambda: len(publisher.futures) == 2)
     publisher.futures[-1].set_result("id")
     await store
     assert await sink.check() is None

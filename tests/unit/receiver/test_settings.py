@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -154,13 +155,32 @@ def test_a_zero_dedup_window_is_allowed() -> None:
     assert settings.dedup_window_seconds == 0
 
 
-def test_the_app_holds_as_many_keys_as_the_setting_says() -> None:
+@pytest.mark.anyio
+async def test_the_app_holds_as_many_keys_as_the_setting_says() -> None:
     # Issue 22: the window was capped at 100,000 keys whatever the rate; now a setting.
+    import httpx
+
     from receiver.app import create_app
     from receiver.settings import NullSinkSpec, Settings
 
     app = create_app(Settings(sink=NullSinkSpec(), secrets=(SECRET.encode(),), dedup_max_keys=10))
-    for n in range(30):
-        app._dedup._remember(f"{n}")
+    await app.startup()
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://receiver") as client:
 
-    assert len(app._dedup) == 10
+            async def status_of(n: int) -> str:
+                body = json.dumps({"eventName": "chatAssigned", "eventData": {"n": n}})
+                response = await client.post(
+                    f"/hooks/{SECRET}", content=body, headers={"content-type": "application/json"}
+                )
+                assert response.status_code == 200
+                return str(response.json()["status"])
+
+            assert [await status_of(n) for n in range(30)] == ["accepted"] * 30
+            # The 10 newest are held (a copy is a duplicate); the one before them went.
+            assert await status_of(20) == "duplicate"
+            assert await status_of(29) == "duplicate"
+            assert await status_of(19) == "accepted"
+    finally:
+        await app.shutdown()
