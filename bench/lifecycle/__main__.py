@@ -1,6 +1,7 @@
 """Subscription lifecycle benchmark: the real CLI against the simulator.
 
-    .venv/bin/python -m bench.lifecycle [--runs 3] [--count 50] [--change-count N] [--only 4]
+    .venv/bin/python -m bench.lifecycle [--runs 3] [--count 50] [--change-count N]
+        [--noop-count 100] [--only 4]
 
 1. Texter API calls of a no-op preview and up, and of a refresh, with 20 subscriptions.
 2. `up` creating N subscriptions at 50 ms simulated API latency, minus an empty `up`,
@@ -17,6 +18,12 @@
    answered 2xx is counted as `route -> status`), and the scenarios live at the end (in
    place: N active; replacement: N active + N inactive). Wall time and API calls only: this
    script measures no CPU time (neither of the CLI nor of the provider process).
+5. No-op `preview` and no-op `up` of N subscriptions (`--noop-count`, default 100) against
+   the engine floor of 2 (N trivial dynamic resources that call nothing), both stacks
+   brought up once untimed; then each timed run is one CLI run (its own CLI and provider
+   processes; `up` without its preview, as the Automation API runs it), subscriptions
+   and floor alternating. Reported: the medians, the ratios subscriptions / floor (goal
+   <= 1.3) and the Texter API calls of each run (must be 0).
 Runs of the candidate and its baseline alternate, side by side; medians are reported.
 `--only` (repeatable) runs some of the scenarios, e.g. `--only 4`.
 Results: a table on stdout and bench/results/lifecycle.json; with `--only`, the scenarios
@@ -39,6 +46,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pulumi import automation as auto
+
 from simulator.config import SimulatorConfig
 from simulator.scopes import ALL_SCOPES
 from simulator.server import SimulatorServer
@@ -51,7 +60,7 @@ from tooling.sandbox import SubscriptionStack, receiver_url, throwaway_engine
 
 TOKEN = "bench-token"
 RESULTS = Path(__file__).resolve().parent.parent / "results"
-SCENARIOS = (1, 2, 3, 4)
+SCENARIOS = (1, 2, 3, 4, 5)
 PARAMETERS = {
     "newMatchedMessage": {"expression": 'text == "help"'},
     "chatSpecificLabelAdded": {"targetLabelId": "label-1"},
@@ -139,17 +148,23 @@ def engine_floor(count: int) -> float:
     probe Note of tooling.engine_probe), net of an empty up: the floor under any provider."""
     timings = []
     for n in (0, count):
-        with tempfile.TemporaryDirectory() as root:
-            engine = throwaway_engine(Path(root))
-
-            def program(n: int = n, root: str = root) -> None:
-                fresh_pickler()
-                for index in range(n):
-                    Note(f"note{index}", text="x", store=f"{root}/note{index}.json")
-
-            stack = engine.stack("floor", program)
+        with floor_stack(n) as stack:
             timings.append(timed(stack.up))
     return timings[1] - timings[0]
+
+
+@contextmanager
+def floor_stack(count: int) -> Iterator[auto.Stack]:
+    """A fresh stack of `count` trivial dynamic resources (Notes) that call no API."""
+    with tempfile.TemporaryDirectory() as root:
+        engine = throwaway_engine(Path(root))
+
+        def program() -> None:
+            fresh_pickler()
+            for index in range(count):
+                Note(f"note{index}", text="x", store=f"{root}/note{index}.json")
+
+        yield engine.stack("floor", program)
 
 
 def script_import(count: int) -> float:
@@ -271,6 +286,71 @@ def counts_text(counts: dict[str, float]) -> str:
     return ", ".join(f"{key} {value:g}" for key, value in counts.items()) or "none"
 
 
+# --- 5. no-op preview and up of N subscriptions against the engine floor ----------------
+
+# The timed runs of scenario 5, in the order they alternate: (command, stack).
+NOOP_RUNS = (
+    ("preview", "subscriptions"),
+    ("preview", "floor"),
+    ("up", "subscriptions"),
+    ("up", "floor"),
+)
+
+
+def noop_against_floor(count: int, runs: int) -> dict[str, list[dict[str, Any]]]:
+    """`runs` rounds of NOOP_RUNS on two stacks brought up once, untimed: `count`
+    subscriptions, and `count` Notes (the floor of 2). Each timed run is one CLI run: a
+    preview, or an `up` without its preview (as `stack.up(preview_first=False)` and the
+    Automation API run it). Every run must change nothing and call no Texter API."""
+    results: dict[str, list[dict[str, Any]]] = {f"{op}_{side}": [] for op, side in NOOP_RUNS}
+    with sandbox() as subs, floor_stack(count) as floor:
+        subs.subscriptions = subscriptions(count)
+        subs.up()
+        floor.up(color="never")
+        # Untimed warm-up: the first run after an up reads what later ones find cached.
+        subs.preview()
+        floor.preview(color="never")
+        # Both stacks selected once, untimed (`subs.preview()` would select its stack anew,
+        # a CLI run of its own, ~0.3 s): each timed run is the one CLI run of its command.
+        subs_stack = subs.stack()
+        actions: dict[tuple[str, str], Callable[[], Any]] = {
+            ("preview", "subscriptions"): lambda: subs_stack.preview(color="never"),
+            ("preview", "floor"): lambda: floor.preview(color="never"),
+            ("up", "subscriptions"): lambda: subs_stack.up(show_secrets=False, color="never"),
+            ("up", "floor"): lambda: floor.up(show_secrets=False, color="never"),
+        }
+        for _ in range(runs):
+            for op, side in NOOP_RUNS:
+                subs.sim.clear_request_log()
+                started = time.perf_counter()
+                result = actions[op, side]()
+                seconds = time.perf_counter() - started
+                changes = (
+                    result.change_summary if op == "preview" else result.summary.resource_changes
+                )
+                changes = {str(k): v for k, v in (changes or {}).items()}
+                # Every resource, and the stack itself, the same.
+                assert changes == {"same": count + 1}, (op, side, changes)
+                results[f"{op}_{side}"].append(
+                    {"seconds": seconds, "api_calls": len(subs.api_calls())}
+                )
+    return results
+
+
+def summary_of_noop(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    med = statistics.median
+    summary: dict[str, Any] = {
+        f"{key}_seconds": med(run["seconds"] for run in timed_runs)
+        for key, timed_runs in runs.items()
+    }
+    for op in ("preview", "up"):
+        summary[f"{op}_vs_floor_ratio"] = (
+            summary[f"{op}_subscriptions_seconds"] / summary[f"{op}_floor_seconds"]
+        )
+        summary[f"{op}_api_calls"] = max(run["api_calls"] for run in runs[f"{op}_subscriptions"])
+    return summary
+
+
 # --- the table ---------------------------------------------------------------------------
 
 
@@ -283,6 +363,12 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         default=None,
         help="subscriptions of scenario 4 (default: --count)",
+    )
+    parser.add_argument(
+        "--noop-count",
+        type=int,
+        default=100,
+        help="subscriptions (and floor resources) of scenario 5 (default: 100)",
     )
     parser.add_argument(
         "--only",
@@ -316,6 +402,8 @@ def main(argv: list[str] | None = None) -> None:
         if 4 in only:
             in_place.append(change_all(change_count, "in_place"))
             replacement.append(change_all(change_count, "replacement"))
+    # Its two stacks are brought up once, and its runs alternate within.
+    noop = noop_against_floor(args.noop_count, args.runs) if 5 in only else {}
 
     med = statistics.median
     results: dict[str, Any] = {}
@@ -352,6 +440,10 @@ def main(argv: list[str] | None = None) -> None:
         results["change_every_subscription_50ms"] = change
         raw |= {"change_in_place": in_place, "change_replacement": replacement}
         settings["4"] = {"runs": args.runs, "count": change_count}
+    if 5 in only:
+        results["noop_vs_engine_floor"] = summary_of_noop(noop)
+        raw["noop_vs_engine_floor"] = noop
+        settings["5"] = {"runs": args.runs, "count": args.noop_count}
 
     path = RESULTS / "lifecycle.json"
     kept: dict[str, Any] = {}
@@ -407,6 +499,20 @@ def main(argv: list[str] | None = None) -> None:
                 f" update [{counts_text(side['api_calls_update'])}]"
             )
         print(f"   ratio in place / replacement: {change['in_place_vs_replacement_ratio']:.2f}")
+    if 5 in only:
+        noop_summary = results["noop_vs_engine_floor"]
+        print(
+            f"5. no-op, {args.noop_count} subscriptions against the engine floor"
+            f" ({args.noop_count} dynamic resources calling nothing), one CLI run each,"
+            f" medians of {args.runs}:"
+        )
+        for op in ("preview", "up"):
+            print(
+                f"   {op}: {noop_summary[f'{op}_subscriptions_seconds']:.2f} s against"
+                f" {noop_summary[f'{op}_floor_seconds']:.2f} s;"
+                f" ratio {noop_summary[f'{op}_vs_floor_ratio']:.2f} (goal <= 1.3);"
+                f" Texter API calls {noop_summary[f'{op}_api_calls']} (goal 0)"
+            )
 
 
 if __name__ == "__main__":

@@ -37,6 +37,13 @@ def content_hash(body: Mapping[str, Any]) -> str:
     return _hash_of(body.get("data", {}))
 
 
+def hash_and_description(body: Mapping[str, Any]) -> tuple[str, str]:
+    """`content_hash(body)` and the description as `comparable` shows it (marker out),
+    from one pass over the content."""
+    compared = comparable(body.get("data", {}))
+    return canonical_hash(compared), str(compared.get("description", ""))
+
+
 def live_content_hash(scenario: Mapping[str, Any]) -> str:
     """Hash of a live scenario's content (its revision in force)."""
     return _hash_of(current_revision(scenario))

@@ -40,8 +40,8 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import fields
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 from pulumi.dynamic import (
@@ -59,7 +59,7 @@ from pulumi.dynamic import (
 from texter_webhooks.texter import content, draft, ownership
 from texter_webhooks.texter.body import (
     BodySpec,
-    canonical_hash,
+    canonical_json,
     mask_url,
     masked,
     render,
@@ -225,12 +225,12 @@ class TexterSubscriptionProvider(ResourceProvider):
             stand_in = _STAND_IN_URL if url_unknown else url
             status = news["status"] if is_known(news.get("status")) else "active"
             spec = _body_spec({**news, "url": stand_in, "status": status})
-            try:
-                desired = render(spec, stack=news["stack"])
-            except TemplateError as exc:
+            rendering = _rendering(spec, news["stack"])
+            if rendering.error is not None:
+                exc = rendering.error
                 failures.append(CheckFailure(exc.field, f"{name}: {exc}"))
                 return CheckResult(inputs, failures)
-            inputs["body_hash"] = UNKNOWN if url_unknown else content.content_hash(desired)
+            inputs["body_hash"] = UNKNOWN if url_unknown else rendering.content_hash
         # The URL is usually secret, so the CLI shows it as [secret] either way: a short
         # fingerprint makes a changed URL visible in `preview --diff` without revealing it.
         inputs["url_fingerprint"] = UNKNOWN if url_unknown else url_fingerprint(str(url))
@@ -292,10 +292,10 @@ class TexterSubscriptionProvider(ResourceProvider):
             return None
         stand_ins = {"url": _STAND_IN_URL, "bearer_token": None, "status": "active"}
         try:
-            rendered = render(_body_spec({**props, **stand_ins}), stack=props["stack"])
-        except (TemplateError, KeyError):
+            rendering = _rendering(_body_spec({**props, **stand_ins}), props["stack"])
+        except KeyError:
             return "not renderable"
-        return str(content.comparable(rendered["data"]).get("description", ""))
+        return "not renderable" if rendering.error is not None else rendering.description
 
     def _drifted_fields(self, props: dict[str, Any], scenario: dict[str, Any]) -> list[str]:
         """Which content fields a hand edit changed (`status` drifts on its own)."""
@@ -312,10 +312,10 @@ class TexterSubscriptionProvider(ResourceProvider):
         if contains_unknown({k: props.get(k) for k in BODY_KEYS if k != "status"}):
             return None
         try:
-            rendered = render(_body_spec({**props, "status": "active"}), stack=props["stack"])
-        except (TemplateError, KeyError):
+            rendering = _rendering(_body_spec({**props, "status": "active"}), props["stack"])
+        except KeyError:
             return "not renderable"
-        return content.content_hash(rendered)
+        return "not renderable" if rendering.error is not None else rendering.content_hash
 
     # --- create / read / update / delete ------------------------------------------------
 
@@ -737,10 +737,79 @@ def _body_spec(props: dict[str, Any]) -> BodySpec:
     return BodySpec(**{k: props[k] for k in BODY_KEYS if props.get(k) is not None})
 
 
+# --- what a body spec renders to, once per provider process ------------------------------
+
+
+@dataclass(frozen=True)
+class _Rendering:
+    """What check and diff need of a rendered import body: its content hash and its
+    description (as `content.comparable` shows it: marker aside), or the TemplateError
+    rendering it raised."""
+
+    content_hash: str = ""
+    description: str = ""
+    error: TemplateError | None = None
+
+
+# Check and diff render the body of every resource on every preview and up: check the new
+# inputs, diff both sides (`_content_of`), so a no-op run rendered each subscription three
+# times from the same inputs, and the engine calls check and diff one resource after the
+# other, waiting on each. `render` is a pure function of (spec, stack) (the catalog it reads
+# is loaded once per process), so its outcome is kept, keyed by value: the same inputs are
+# rendered once per provider process. A process serves one CLI command; the bound only
+# keeps a long-running host (tests) from growing without end. Thread-safe as it is: a dict
+# read or write is atomic, and two threads racing on one key both render the same.
+_RENDERINGS: dict[Hashable, _Rendering] = {}
+_RENDERINGS_MAX = 4096
+_SPEC_FIELDS = tuple(f.name for f in fields(BodySpec))
+
+
+def _rendering(spec: BodySpec, stack: str) -> _Rendering:
+    """`render(spec, stack=stack)`'s content hash and description, or its TemplateError
+    (any other exception propagates, and is not kept)."""
+    try:
+        key: Hashable = (_frozen(stack), *(_frozen(getattr(spec, f)) for f in _SPEC_FIELDS))
+    except TypeError:  # an unhashable leaf (never from the engine): rendered, not kept
+        return _render_outcome(spec, stack)
+    known = _RENDERINGS.get(key)
+    if known is None:
+        known = _render_outcome(spec, stack)
+        if len(_RENDERINGS) >= _RENDERINGS_MAX:
+            _RENDERINGS.clear()
+        _RENDERINGS[key] = known
+    return known
+
+
+def _render_outcome(spec: BodySpec, stack: str) -> _Rendering:
+    try:
+        body = render(spec, stack=stack)
+    except TemplateError as exc:
+        return _Rendering(error=exc.with_traceback(None))  # kept: no frames held
+    content_hash, description = content.hash_and_description(body)
+    return _Rendering(content_hash=content_hash, description=description)
+
+
+def _frozen(value: Any) -> Hashable:
+    """A hashable key for `value` that tells apart any two values `render` may tell apart:
+    types kept (1, 1.0 and True are one dict key, three inputs; a list is not a tuple),
+    mapping order kept. TypeError for an unhashable leaf."""
+    if isinstance(value, Mapping):
+        return (type(value), tuple((_frozen(k), _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return (type(value), tuple(_frozen(item) for item in value))
+    hash(value)
+    return (type(value), value)
+
+
 def _differs(old: Any, new: Any) -> bool:
     if contains_unknown(new):
         return True  # unknown until apply: show it as a change
-    return canonical_hash(old) != canonical_hash(new)
+    # Whether their canonical JSON differs, as its hashes did (sorted keys: a re-ordered
+    # mapping is no change; 1, 1.0 and true differ). Most inputs are strings, None or
+    # bools, which of one type compare as their JSON does, without encoding it.
+    if type(old) is type(new) and isinstance(old, str | bool | None):
+        return bool(old != new)
+    return canonical_json(old) != canonical_json(new)
 
 
 def _recorded_credentials(error: TexterAPIError) -> str:

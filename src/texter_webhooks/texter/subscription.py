@@ -1,6 +1,9 @@
 """TexterSubscription: one Texter webhook subscription (a "scenario") as a Pulumi resource."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: the SDK reads the output annotations below
+# with `typing.get_type_hints` for every resource it registers, which compiles and
+# evaluates each one anew when they are strings (0.21 ms a subscription, 0.08 ms when
+# they are evaluated once, at class creation).
 
 from dataclasses import fields
 from typing import Any
