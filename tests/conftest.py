@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -42,3 +43,13 @@ def texter_sim() -> Iterator[SimulatorServer]:
     config = SimulatorConfig(tokens={TEXTER_TOKEN: ALL_SCOPES}, log_requests=False)
     with SimulatorServer(config) as sim:
         yield sim
+
+
+@pytest.fixture
+def refused_port() -> Iterator[int]:
+    """A loopback port that refuses every connection for the whole test: bound and never
+    listened on, so no other process can take it in between (as one released would be)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        port: int = held.getsockname()[1]
+        yield port

@@ -4,7 +4,6 @@ and how long a rate limit asks to wait, within the call's deadline."""
 from __future__ import annotations
 
 import re
-import socket
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,14 +26,6 @@ def body() -> dict[str, Any]:
     return render(BodySpec(url=RECEIVER, event="chatAssigned", marker=MARKER), stack="test")
 
 
-def closed_port() -> int:
-    """A loopback port nothing listens on: bound to learn a free one, then closed."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 class NoSleepPast:
     """Stands in for the `time` module tenacity sleeps with: a wait past `limit` fails at
     once instead of stalling the test for it."""
@@ -51,9 +42,9 @@ class NoSleepPast:
 
 
 def test_a_refused_connection_on_import_is_retried_and_reported_unavailable_not_ambiguous(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, refused_port: int
 ) -> None:
-    port = closed_port()
+    port = refused_port
     policy = RetryPolicy(deadline=1, backoff_initial=0.01, backoff_max=0.05)
     client = TexterClient(f"http://127.0.0.1:{port}/server/api/v2", TEXTER_TOKEN, policy=policy)
     attempts: list[str] = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -43,11 +42,10 @@ def _subscribe(client: TexterClient, url: str, event: str, *, marker: str | None
     return str(made["_id"])
 
 
-def _closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}{SECRET_PATH}"
+@pytest.fixture
+def unreachable_url(refused_port: int) -> str:
+    """A receiver URL every delivery to fails: its port refuses connections."""
+    return f"http://127.0.0.1:{refused_port}{SECRET_PATH}"
 
 
 def _report(sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch, *argv: str) -> tuple[int, str]:
@@ -59,12 +57,15 @@ def _report(sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch, *argv: str) -
 
 
 def test_failed_deliveries_are_reported_with_a_non_zero_exit(
-    texter_sim: SimulatorServer, capture: CaptureServer, monkeypatch: pytest.MonkeyPatch
+    texter_sim: SimulatorServer,
+    capture: CaptureServer,
+    monkeypatch: pytest.MonkeyPatch,
+    unreachable_url: str,
 ) -> None:
     client = _client(texter_sim)
     capture.status = 503
     refused = _subscribe(client, capture.url + SECRET_PATH, "chatAssigned")
-    unreachable = _subscribe(client, _closed_port_url(), "chatPending")
+    unreachable = _subscribe(client, unreachable_url, "chatPending")
     texter_sim.fire("chatAssigned")
     texter_sim.fire("chatPending")
 
@@ -106,9 +107,9 @@ def test_no_failure_exits_zero_and_filtered_runs_are_not_failures(
 
 
 def test_failures_before_since_are_not_reported(
-    texter_sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch
+    texter_sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch, unreachable_url: str
 ) -> None:
-    _subscribe(_client(texter_sim), _closed_port_url(), "chatAssigned")
+    _subscribe(_client(texter_sim), unreachable_url, "chatAssigned")
     texter_sim.fire("chatAssigned")
 
     code, out = _report(texter_sim, monkeypatch, "--since", "2999-01-01T00:00:00Z")
@@ -118,9 +119,9 @@ def test_failures_before_since_are_not_reported(
 
 
 def test_only_managed_scenarios_are_read_without_a_stack(
-    texter_sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch
+    texter_sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch, unreachable_url: str
 ) -> None:
-    hand_made = _subscribe(_client(texter_sim), _closed_port_url(), "chatAssigned", marker=None)
+    hand_made = _subscribe(_client(texter_sim), unreachable_url, "chatAssigned", marker=None)
     texter_sim.fire("chatAssigned")
 
     code, out = _report(texter_sim, monkeypatch)
@@ -203,11 +204,11 @@ def _run_with_stack(
 
 
 def test_a_stack_is_read_from_its_config_and_outputs(
-    texter_sim: SimulatorServer, tmp_path: Path
+    texter_sim: SimulatorServer, tmp_path: Path, unreachable_url: str
 ) -> None:
     client = _client(texter_sim)
-    of_the_stack = _subscribe(client, _closed_port_url(), "chatAssigned")
-    of_another_stack = _subscribe(client, _closed_port_url(), "chatAssigned")
+    of_the_stack = _subscribe(client, unreachable_url, "chatAssigned")
+    of_another_stack = _subscribe(client, unreachable_url, "chatAssigned")
     texter_sim.fire("chatAssigned")
     config = {"texter:baseUrl": texter_sim.base_url, "texter:token": TEXTER_TOKEN}
     outputs = {"chatAssigned": of_the_stack, "chatPending": "0" * 24}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from typing import Any
 
 import pytest
@@ -129,16 +128,8 @@ def test_a_non_2xx_answer_is_a_failed_run(api, capture):
     assert "503" in run["steps"][1]["error"]
 
 
-def _closed_port_url() -> str:
-    # Bind and release a port: nothing listens there afterwards, so connecting is refused.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/hook"
-
-
-def test_an_unreachable_receiver_is_a_failed_run(api):
-    scenario_id = _import(api, "chatResolved", _closed_port_url())
+def test_an_unreachable_receiver_is_a_failed_run(api, refused_port):
+    scenario_id = _import(api, "chatResolved", f"http://127.0.0.1:{refused_port}/hook")
 
     [result] = api.control("POST", "fire", {"eventName": "chatResolved"}).json()["fired"]
     [run] = api.runs(scenario_id).json()["runs"]
