@@ -17,8 +17,8 @@ from receiver.delivery import Delivery
 from receiver.request_log import RequestLog
 from receiver.sinks.base import UnstorableDelivery
 from tests.unit.receiver.conftest import MAX_BODY_BYTES, SECRET
-from tests.unit.receiver.fakes import RecordingSink
-from tests.unit.receiver.test_dedup_waiters import COPIES, CountingDeduplicator, until
+from tests.unit.receiver.fakes import RecordingSink, until
+from tests.unit.receiver.test_dedup_waiters import COPIES, CountingDeduplicator
 
 pytestmark = pytest.mark.anyio
 
