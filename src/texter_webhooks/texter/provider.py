@@ -75,21 +75,14 @@ from texter_webhooks.texter.errors import (
     TexterAPIError,
     ValidationError,
 )
-from texter_webhooks.texter.inputs import (
-    ALL_INPUTS,
-    CONTENT_INPUTS,
-    ON_DESTROY,
-    STATUSES,
-    UPDATE_INPUTS,
-)
+from texter_webhooks.texter.inputs import CONTENT_INPUTS, ON_DESTROY, STATUSES, UPDATE_INPUTS
+from texter_webhooks.texter.props import BODY_KEYS, SubscriptionProps
 from texter_webhooks.texter.scenario import current_revision, scenario_name, scenario_status
 from texter_webhooks.texter.snapshot import ListingSnapshot
 from texter_webhooks.texter.unknowns import UNKNOWN, contains_unknown, is_known, is_unknown
 
 log = logging.getLogger(__name__)
 
-# Inputs the import body is rendered from (content, and attribution).
-BODY_KEYS = tuple(f.name for f in fields(BodySpec) if f.name in ALL_INPUTS)
 OUTPUT_KEYS = ("subscription_id", "live_status", "body", "twins", "drifted")
 # Where the SDK keeps the pickled provider, in inputs and in state.
 PROVIDER_KEY = "__provider"
@@ -224,7 +217,8 @@ class TexterSubscriptionProvider(ResourceProvider):
             # the hash unknown, so the change shows and nothing fails.
             stand_in = _STAND_IN_URL if url_unknown else url
             status = news["status"] if is_known(news.get("status")) else "active"
-            spec = _body_spec({**news, "url": stand_in, "status": status})
+            # Known now, but for stack_key (not read here) and the stand-ins.
+            spec = SubscriptionProps.parse(news).spec(url=stand_in, status=status)
             rendering = _rendering(spec, news["stack"])
             if rendering.error is not None:
                 exc = rendering.error
@@ -243,7 +237,7 @@ class TexterSubscriptionProvider(ResourceProvider):
             k for k in (*CONTENT_INPUTS, *UPDATE_INPUTS) if _differs(olds.get(k), news.get(k))
         ]
         replaces: list[str] = []
-        if self._content_of(olds) != self._content_of(news) or olds.get("drifted"):
+        if self._content_of_inputs(olds) != self._content_of_inputs(news) or olds.get("drifted"):
             # A new revision of the same scenario, unless drafts cannot say it.
             content_changed = [k for k in changed if k in CONTENT_INPUTS] or ["body_hash"]
             if self._needs_new_scenario(olds, news):
@@ -275,7 +269,7 @@ class TexterSubscriptionProvider(ResourceProvider):
             delete_before_replace=False,
         )
 
-    def _needs_new_scenario(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
+    def _needs_new_scenario(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
         """Whether the change is one no draft can make: the description (it holds the
         ownership marker), as the inputs or a hand edit in Texter changed it."""
         drifted = olds.get("drifted") or []
@@ -284,90 +278,109 @@ class TexterSubscriptionProvider(ResourceProvider):
         old, new = self._description_of(olds), self._description_of(news)
         return old is None or new is None or old != new
 
-    def _description_of(self, props: dict[str, Any]) -> str | None:
-        """The description `props` render to (marker aside); None while unknown. The URL
-        and token never shape it, so they may still be unknown (a first preview)."""
-        shaping = {k: props.get(k) for k in BODY_KEYS if k not in _NOT_SHAPING_DESCRIPTION}
+    def _description_of(self, inputs: Mapping[str, Any]) -> str | None:
+        """The description `inputs` render to (marker aside); None while unknown. The URL
+        and token never shape it, so they may still be unknown (a first preview): they are
+        stood in for, and the inputs parsed only once the rest is known."""
+        shaping = {k: inputs.get(k) for k in BODY_KEYS if k not in _NOT_SHAPING_DESCRIPTION}
         if contains_unknown(shaping):
             return None
+        props = SubscriptionProps.parse(inputs)
         stand_ins = {"url": _STAND_IN_URL, "bearer_token": None, "status": "active"}
         try:
-            rendering = _rendering(_body_spec({**props, **stand_ins}), props["stack"])
+            rendering = _rendering(props.spec(**stand_ins), props.stack_name)
         except KeyError:
             return "not renderable"
         return "not renderable" if rendering.error is not None else rendering.description
 
-    def _drifted_fields(self, props: dict[str, Any], scenario: dict[str, Any]) -> list[str]:
+    def _drifted_fields(self, props: SubscriptionProps, scenario: dict[str, Any]) -> list[str]:
         """Which content fields a hand edit changed (`status` drifts on its own)."""
         try:
-            desired = render(_body_spec({**props, "status": "active"}), stack=props["stack"])
+            desired = render(props.spec(status="active"), stack=props.stack_name)
         except (TemplateError, KeyError):
             return ["content"]
         return content.changed_fields(desired, scenario) or ["content"]
 
-    def _content_of(self, props: dict[str, Any]) -> str | None:
-        """The content hash `props` render to with this code; None while an input is
-        unknown (so it compares as changed), a fixed token for inputs this code refuses."""
-        # Content is rendered as if active: the status changes in place, never the content.
-        if contains_unknown({k: props.get(k) for k in BODY_KEYS if k != "status"}):
+    def _content_of_inputs(self, inputs: Mapping[str, Any]) -> str | None:
+        """`_content_of` of inputs a preview may not know yet (diff): None while one is
+        unknown, so it compares as changed. Parsed only once known (the status is not
+        read: content is rendered as if active)."""
+        if contains_unknown({k: inputs.get(k) for k in BODY_KEYS if k != "status"}):
             return None
+        return self._content_of(SubscriptionProps.parse(inputs))
+
+    def _content_of(self, props: SubscriptionProps) -> str:
+        """The content hash `props` render to with this code, a fixed token for inputs
+        this code refuses. Never a stored hash: a release that derives it differently
+        changes nothing."""
+        # Content is rendered as if active: the status changes in place, never the content.
         try:
-            rendering = _rendering(_body_spec({**props, "status": "active"}), props["stack"])
+            rendering = _rendering(props.spec(status="active"), props.stack_name)
         except KeyError:
             return "not renderable"
         return "not renderable" if rendering.error is not None else rendering.content_hash
 
     # --- create / read / update / delete ------------------------------------------------
 
+    # The SDK's dicts are parsed once, here at each entry point, into SubscriptionProps;
+    # what an operation returns is built from the dict it was given (see `props`).
     # Each write drops the shared listing, so no later read in this process misses it.
     def create(self, props: dict[str, Any]) -> CreateResult:
         try:
-            return self._create(props)
+            scenario, wanted_hash = self._create(SubscriptionProps.parse(props))
+            return CreateResult(scenario["_id"], self._outputs(props, scenario, wanted_hash))
         finally:
             self._wrote()
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         try:
-            return self._update(id_, olds, news)
+            scenario = self._update(
+                id_, SubscriptionProps.parse(olds), SubscriptionProps.parse(news)
+            )
         finally:
             self._wrote()
+        # Every output is returned: the SDK's default update would drop the ones not given.
+        outputs = {**olds, **news, "twins": None}
+        if scenario is not None:
+            outputs.update(self._outputs(news, scenario, news["body_hash"]))
+            outputs["drifted"] = None
+        return UpdateResult(outputs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         try:
-            self._delete(id_, props)
+            self._delete(id_, SubscriptionProps.parse(props))
         finally:
             self._wrote()
 
-    def _create(self, props: dict[str, Any]) -> CreateResult:
-        name = props["resource_name"]
+    def _create(self, props: SubscriptionProps) -> tuple[dict[str, Any], str]:
+        """Imports the scenario `props` render to; it and its content hash."""
+        name = props.resource_name
         desired = self._render(props)
         wanted_hash = content.content_hash(desired)
-        marker = ownership.new_marker(props["marker"], props.get("stack_key"))
+        marker = ownership.new_marker(props.marker, props.stack_key)
         try:
             # A hand-made scenario to adopt, as earlier runs left it: the only reason a
             # create lists.
             hand_made = (
                 self._hand_made(props, desired, wanted_hash, self.run_start_listing.scenarios())
-                if props.get("adopt")
+                if props.adopt
                 else None
             )
             scenario = self._import(ownership.Marker.marked(desired, marker), marker, name)
         except TexterAPIError as exc:
-            raise self._failure(props, str(exc), label=_event_label(props)) from None
+            raise self._failure(props, str(exc), label=props.event_label) from None
         try:
-            if scenario_status(scenario) != props["status"]:
-                scenario = self._set_status(
-                    scenario["_id"], props["status"], props.get("author_uid")
-                )
+            if scenario_status(scenario) != props.status:
+                scenario = self._set_status(scenario["_id"], props.status, props.author_uid)
             if hand_made is not None and scenario_status(hand_made) == "active":
                 log.info("%s: retiring hand-made scenario %s", name, hand_made["_id"])
-                self._end(hand_made["_id"], "inactivate", props)
+                self._end(hand_made["_id"], "inactivate", props.author_uid)
         except TexterAPIError as exc:
             # A failed create leaves no state entry: what it imported would be held by
             # none, so it goes now, and the error says which scenario that was.
             undone = self._undo_import(scenario["_id"])
-            raise self._failure(props, f"{exc}; {undone}", label=_event_label(props)) from None
-        return CreateResult(scenario["_id"], self._outputs(props, scenario, wanted_hash))
+            raise self._failure(props, f"{exc}; {undone}", label=props.event_label) from None
+        return scenario, wanted_hash
 
     def _undo_import(self, id_: str) -> str:
         """Deletes a scenario this create imported; says what became of it."""
@@ -382,11 +395,12 @@ class TexterSubscriptionProvider(ResourceProvider):
         return f"the scenario it imported, {id_}, was deleted"
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        recorded = SubscriptionProps.parse(props)
         try:
             scenarios = self.listing.scenarios()
         except TexterAPIError as exc:
             raise self._failure(
-                props, f"refresh failed: {exc}{_recorded_credentials(exc)}"
+                recorded, f"refresh failed: {exc}{_recorded_credentials(exc)}"
             ) from None
         scenario = next((s for s in scenarios if s.get("_id") == id_), None)
         if scenario is None:
@@ -403,33 +417,32 @@ class TexterSubscriptionProvider(ResourceProvider):
         outputs = {**props, **self._outputs(inputs, scenario, live_hash)}
         # Both sides hashed by this code: edited in the Texter UI, not a new derivation.
         # In inputs too, so the next preview names the fields (`- drifted: [...]`).
-        drifted = live_hash != self._content_of(props)
+        drifted = live_hash != self._content_of(recorded)
         outputs["drifted"] = inputs["drifted"] = (
-            self._drifted_fields(props, scenario) if drifted else None
+            self._drifted_fields(recorded, scenario) if drifted else None
         )
         # In inputs too, so the next preview shows them going (`- twins: [...]`).
         twins = [s["_id"] for s in ownership.active_twins(scenario, scenarios)]
         outputs["twins"] = inputs["twins"] = twins or None
         return ReadResult(id_, outputs, inputs)
 
-    def _update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        # Every output is returned: the SDK's default update would drop the ones not given.
-        outputs = {**olds, **news}
+    def _update(
+        self, id_: str, olds: SubscriptionProps, news: SubscriptionProps
+    ) -> dict[str, Any] | None:
+        """Retires the twins refresh found, then brings the scenario to `news` if its
+        content, drift or status asks for it: the scenario then, else None."""
         try:
-            for twin in olds.get("twins") or []:
-                log.info("%s: retiring %s, a twin of %s", news["resource_name"], twin, id_)
-                self._end(twin, "inactivate", news)
-            outputs["twins"] = None
+            for twin in olds.twins:
+                log.info("%s: retiring %s, a twin of %s", news.resource_name, twin, id_)
+                self._end(twin, "inactivate", news.author_uid)
             content_changed = self._content_of(olds) != self._content_of(news)
-            if content_changed or olds.get("drifted") or olds.get("status") != news["status"]:
-                scenario = self._converge(id_, news)
-                outputs.update(self._outputs(news, scenario, news["body_hash"]))
-                outputs["drifted"] = None
+            if content_changed or olds.drifted or olds.status != news.status:
+                return self._converge(id_, news)
         except TexterAPIError as exc:
             raise self._failure(news, f"update failed: {exc}") from None
-        return UpdateResult(outputs)
+        return None
 
-    def _converge(self, id_: str, props: dict[str, Any]) -> dict[str, Any]:
+    def _converge(self, id_: str, props: SubscriptionProps) -> dict[str, Any]:
         """Brings scenario `id_` to the content and status `props` render to, in place:
         draft operations, a new revision, its activation. Each step is chosen from what
         Texter holds now, so an update cut short at any step (draft written, revision
@@ -447,7 +460,7 @@ class TexterSubscriptionProvider(ResourceProvider):
             except (AmbiguousWriteError, ConflictError) as exc:
                 # Maybe applied, or already so (an earlier attempt, a hand in the UI): what
                 # Texter holds now decides the next step.
-                log.info("%s: %s; reading the scenario again", props["resource_name"], exc)
+                log.info("%s: %s; reading the scenario again", props.resource_name, exc)
                 answer = {}
             except ValidationError as exc:
                 # Operations for a draft that changed since it was read are refused once;
@@ -464,11 +477,11 @@ class TexterSubscriptionProvider(ResourceProvider):
         )
 
     def _next_step(
-        self, scenario: dict[str, Any], desired: dict[str, Any], props: dict[str, Any]
+        self, scenario: dict[str, Any], desired: dict[str, Any], props: SubscriptionProps
     ) -> Callable[[], dict[str, Any]] | None:
         """The one call that brings `scenario` closer to `desired`; None when it is there."""
-        id_, wanted_status = scenario["_id"], props["status"]
-        live_status, author = scenario_status(scenario), props.get("author_uid")
+        id_, wanted_status = scenario["_id"], props.status
+        live_status, author = scenario_status(scenario), props.author_uid
         wanted_hash = content.content_hash({"data": desired})
         if content.live_content_hash(scenario) == wanted_hash:
             if live_status == wanted_status:
@@ -497,7 +510,7 @@ class TexterSubscriptionProvider(ResourceProvider):
             )
         operations = draft.operations(base, desired)
         if not operations:
-            comment = f"texter-webhooks: {props['resource_name']} [{props['stack']}]"
+            comment = f"texter-webhooks: {props.resource_name} [{props.stack_name}]"
             return lambda: self.client.create_revision(id_, comment)
         return lambda: self.client.update_draft(id_, operations)
 
@@ -522,30 +535,31 @@ class TexterSubscriptionProvider(ResourceProvider):
     def _drift(self, desired: dict[str, Any], scenario: dict[str, Any]) -> list[str]:
         return content.changed_fields({"data": desired}, scenario) or ["status"]
 
-    def _delete(self, id_: str, props: dict[str, Any]) -> None:
-        action = props.get("on_destroy", "inactivate")
+    def _delete(self, id_: str, props: SubscriptionProps) -> None:
+        action = props.on_destroy
         try:
             # Twins carry this scenario's own marker (a late import, a copy made in the UI):
             # they go with it. Listed before this process writes anything.
             before = self.run_start_listing.scenarios()
             held = next((s for s in before if s.get("_id") == id_), None)
             twins = ownership.active_twins(held, before) if held else []
-            self._end(id_, action, props)
+            self._end(id_, action, props.author_uid)
             for twin in twins:
-                log.info("%s: retiring twin %s", props.get("resource_name"), twin["_id"])
-                self._end(twin["_id"], "inactivate", props)
+                log.info("%s: retiring twin %s", props.resource_name, twin["_id"])
+                self._end(twin["_id"], "inactivate", props.author_uid)
         except TexterAPIError as exc:
             hint = _recorded_credentials(exc)
             raise self._failure(props, f"{action} failed: {exc}{hint}") from None
 
-    def _end(self, id_: str, action: str, props: dict[str, Any]) -> None:
-        """Inactivates or deletes a scenario; already inactive or gone is success, once
-        the listing agrees (a wrong route, see client.ROUTES, must not pass as done)."""
+    def _end(self, id_: str, action: str, author_uid: str | None) -> None:
+        """Inactivates or deletes a scenario (an inactivation attributed to `author_uid`);
+        already inactive or gone is success, once the listing agrees (a wrong route, see
+        client.ROUTES, must not pass as done)."""
         try:
             if action == "delete":
                 answer = self.client.delete(id_)
             else:
-                answer = self.client.inactivate(id_, author_uid=props.get("author_uid"))
+                answer = self.client.inactivate(id_, author_uid=author_uid)
             if not _shows_ended(answer, id_, action):
                 # A 2xx with no body (a plain `OK`), or one that does not show this scenario
                 # ended (a wrong route answering for another): believe the listing.
@@ -568,30 +582,30 @@ class TexterSubscriptionProvider(ResourceProvider):
             )
 
     def _failure(
-        self, props: dict[str, Any], message: str, *, label: str = ""
+        self, props: SubscriptionProps, message: str, *, label: str = ""
     ) -> TexterProviderError:
         """An error naming the resource. Texter may echo the request back, so the receiver
         URL (it carries the secret) is masked wherever it appears."""
-        url, token = props.get("url"), props.get("bearer_token")
+        url, token = props.url, props.bearer_token
         if isinstance(url, str) and url and is_known(url):
             message = message.replace(url, mask_url(url))
         if isinstance(token, str) and token and is_known(token):
             message = message.replace(token, "***")
 
-        name = props.get("resource_name", "?")
+        name = props.resource_name
         return TexterProviderError(f"{name}{f' ({label})' if label else ''}: {message}")
 
     # --- helpers ------------------------------------------------------------------------
 
-    def _render(self, props: dict[str, Any]) -> dict[str, Any]:
+    def _render(self, props: SubscriptionProps) -> dict[str, Any]:
         try:
-            return render(_body_spec(props), stack=props["stack"])
+            return render(props.spec(), stack=props.stack_name)
         except TemplateError as exc:
-            raise TexterProviderError(f"{props['resource_name']}.{exc.field}: {exc}") from None
+            raise TexterProviderError(f"{props.resource_name}.{exc.field}: {exc}") from None
 
     def _hand_made(
         self,
-        props: dict[str, Any],
+        props: SubscriptionProps,
         desired: dict[str, Any],
         wanted_hash: str,
         scenarios: list[dict[str, Any]],
@@ -614,7 +628,7 @@ class TexterSubscriptionProvider(ResourceProvider):
                 "delete the extra ones or give a display_name",
             )
         if candidates:
-            log.info("%s: adopting scenario %s", props["resource_name"], candidates[0]["_id"])
+            log.info("%s: adopting scenario %s", props.resource_name, candidates[0]["_id"])
             return candidates[0]
         near = [
             s
@@ -693,8 +707,10 @@ class TexterSubscriptionProvider(ResourceProvider):
             raise
 
     def _outputs(
-        self, inputs: dict[str, Any], scenario: dict[str, Any], hash_: str
+        self, inputs: Mapping[str, Any], scenario: dict[str, Any], hash_: str
     ) -> dict[str, Any]:
+        """What state records: `inputs` (the dict the SDK gave, every key kept as recorded)
+        with the outputs of `scenario`."""
         live_body = content.live_body(scenario)
         return {
             **{k: v for k, v in inputs.items() if k not in OUTPUT_KEYS},
@@ -731,10 +747,6 @@ def _base_name(name: str) -> str:
 def url_fingerprint(url: str) -> str:
     """12 hex of the URL's SHA-256: a changed URL shows in a preview, the URL does not."""
     return hashlib.sha256(url.encode()).hexdigest()[:12]
-
-
-def _body_spec(props: dict[str, Any]) -> BodySpec:
-    return BodySpec(**{k: props[k] for k in BODY_KEYS if props.get(k) is not None})
 
 
 # --- what a body spec renders to, once per provider process ------------------------------
@@ -830,10 +842,6 @@ def _shows_ended(answer: dict[str, Any], id_: str, action: str) -> bool:
     if answer.get("_id") != id_:
         return False
     return action == "delete" or scenario_status(answer) != "active"
-
-
-def _event_label(props: dict[str, Any]) -> str:
-    return str(props.get("event") or "custom template")
 
 
 __all__ = ["TexterProviderError", "TexterSubscriptionProvider"]

@@ -43,6 +43,7 @@ from pulumi.dynamic import (
 
 from texter_webhooks.texter import ownership
 from texter_webhooks.texter.errors import TexterAPIError
+from texter_webhooks.texter.props import SubscriptionProps
 from texter_webhooks.texter.provider import TexterSubscriptionProvider
 from texter_webhooks.texter.unknowns import contains_unknown
 
@@ -61,14 +62,14 @@ class _Sweeping(TexterSubscriptionProvider):
                     "inactivating %s: it carries this stack's marker, no resource holds it",
                     orphan["_id"],
                 )
-                self._end(orphan["_id"], "inactivate", {})
+                self._end(orphan["_id"], "inactivate", None)
         except TexterAPIError as exc:
             raise self._failure(_SWEEP, f"sweep failed: {exc}") from None
         finally:
             self._wrote()
 
 
-_SWEEP = {"resource_name": "orphan sweep"}
+_SWEEP = SubscriptionProps.parse({"resource_name": "orphan sweep"})
 
 
 class StackIdentityProvider(_Sweeping):
