@@ -17,13 +17,14 @@ from tests.conftest import TEXTER_TOKEN
 from texter_webhooks.texter import content, errors
 from texter_webhooks.texter.body import BodySpec, render, request_urls
 from texter_webhooks.texter.client import RetryPolicy, TexterClient
+from texter_webhooks.texter.ownership import Marker
 
 RECEIVER = "https://receiver.example.com/hooks/receiver-secret"
 MARKER = "stack:outcomes"
 
 
 def body() -> dict[str, Any]:
-    return render(BodySpec(url=RECEIVER, event="chatAssigned", marker=MARKER), stack="test")
+    return Marker.marked(render(BodySpec(url=RECEIVER, event="chatAssigned"), stack="test"), MARKER)
 
 
 class NoSleepPast:

@@ -19,6 +19,7 @@ from tests.conftest import TEXTER_TOKEN
 from tests.integration.simulator.capture import CaptureServer
 from texter_webhooks.texter.body import BodySpec, render
 from texter_webhooks.texter.client import RetryPolicy, TexterClient
+from texter_webhooks.texter.ownership import Marker
 from tooling import deliveries
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +39,8 @@ def _client(sim: SimulatorServer) -> TexterClient:
 
 
 def _subscribe(client: TexterClient, url: str, event: str, *, marker: str | None = MARKER) -> str:
-    made = client.import_scenario(render(BodySpec(url=url, event=event, marker=marker), stack="t"))
+    body = render(BodySpec(url=url, event=event), stack="t")
+    made = client.import_scenario(body if marker is None else Marker.marked(body, marker))
     return str(made["_id"])
 
 

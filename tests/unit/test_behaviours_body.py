@@ -13,6 +13,7 @@ import pytest
 from texter_webhooks.texter import catalog, content
 from texter_webhooks.texter.body import BodySpec, render, request_urls
 from texter_webhooks.texter.errors import TemplateError
+from texter_webhooks.texter.ownership import Marker
 
 URL = "https://receiver.example.com/hooks/s3cr3t-value"
 LITERAL = "https://elsewhere.example.net/hooks/hard-coded"
@@ -87,7 +88,7 @@ def test_the_url_placeholder_anywhere_but_a_request_url_is_refused(where: tuple[
 
 
 def test_live_body_is_the_import_bodys_data_as_texter_stored_it() -> None:
-    body = render(BodySpec(url=URL, event="chatAssigned", marker="stack:abc"), stack="dev")
+    body = Marker.marked(render(BodySpec(url=URL, event="chatAssigned"), stack="dev"), "stack:abc")
     # The import body's own data fields, bar `version` (an import body's format version; a
     # revision's `version` is its number, not content).
     expected = {key: value for key, value in body["data"].items() if key != "version"}

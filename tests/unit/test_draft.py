@@ -7,6 +7,7 @@ from typing import Any
 
 from texter_webhooks.texter import draft
 from texter_webhooks.texter.body import BodySpec, render
+from texter_webhooks.texter.ownership import Marker
 
 URL = "https://receiver.example/hooks"
 WORDS = {"word1": "help", "word2": "stop"}
@@ -18,6 +19,11 @@ def data(**spec: Any) -> dict[str, Any]:
         stack="dev",
     )["data"]
     return rendered
+
+
+def marked(content: dict[str, Any], owner: str) -> dict[str, Any]:
+    data_: dict[str, Any] = Marker.marked({"data": content}, owner)["data"]
+    return data_
 
 
 def test_the_same_content_needs_no_operation() -> None:
@@ -108,4 +114,4 @@ def test_only_the_description_needs_a_new_scenario() -> None:
     assert draft.replaceable_only(data(), data(url="https://other.example/hooks")) == []
     assert draft.replaceable_only(data(), data(description="other")) == ["description"]
     # The ownership marker is not part of what is compared.
-    assert draft.replaceable_only(data(marker="k1"), data(marker="k2")) == []
+    assert draft.replaceable_only(marked(data(), "k1"), marked(data(), "k2")) == []

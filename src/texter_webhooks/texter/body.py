@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 from texter_webhooks.texter.catalog import URL_PLACEHOLDER, EventSpec, lookup
 from texter_webhooks.texter.errors import TemplateError
 from texter_webhooks.texter.inputs import STATUSES
-from texter_webhooks.texter.ownership import Marker
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
@@ -41,10 +40,6 @@ class BodySpec:
     placeholders: Mapping[str, str] | None = None
     status: str = "active"
     author_uid: str | None = None
-    # Owner text of a marker to write (`ownership.Marker`). The provider never sets it:
-    # a create marks the rendered body with its own Marker. Tests rendering a body to
-    # import straight through the client do.
-    marker: str | None = None
     bearer_token: str | None = None
 
 
@@ -141,10 +136,9 @@ def render(spec: BodySpec, *, stack: str) -> dict[str, Any]:
     if not base_name.startswith(SUBSCRIPTION_PREFIX):
         base_name = SUBSCRIPTION_PREFIX + base_name
     data["name"] = base_name
-    description = spec.description if spec.description is not None else data.get("description", "")
-    if spec.marker:
-        description = Marker.written_into(description, spec.marker)
-    data["description"] = description
+    data["description"] = (
+        spec.description if spec.description is not None else data.get("description", "")
+    )
     if spec.bearer_token is not None:
         _send_bearer_token(body, spec.bearer_token)
     body["asStatus"] = spec.status
