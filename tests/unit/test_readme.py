@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -273,3 +274,19 @@ def test_every_relative_link_resolves() -> None:
             assert linked.exists(), f"{doc.relative_to(ROOT)}: broken link {target}"
             if anchor and linked.suffix == ".md":
                 assert anchor in anchors(linked), f"{doc.relative_to(ROOT)}: no #{anchor}"
+
+
+def test_every_python_block_defines_every_name_it_uses(tmp_path: Path) -> None:
+    """A Python block a reader copies runs as far as names go: everything it uses is
+    imported or defined in it (ruff's undefined-name rule, F821)."""
+    blocks = [(doc, body) for doc, info, body in fenced_blocks() if info.split()[:1] == ["python"]]
+    assert blocks, "no python block found: the fence pattern no longer matches"
+    for index, (doc, body) in enumerate(blocks):
+        copy = tmp_path / f"block{index}.py"
+        copy.write_text(body)
+        checked = subprocess.run(
+            [sys.executable, "-m", "ruff", "check", "--isolated", "--select", "F821", str(copy)],
+            capture_output=True,
+            text=True,
+        )
+        assert checked.returncode == 0, f"{doc.relative_to(ROOT)}:\n{body}\n{checked.stdout}"
