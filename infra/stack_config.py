@@ -7,15 +7,16 @@ Every problem names the config key it comes from, so `pulumi preview` fails with
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit
 
 import pulumi
 
-from texter_webhooks.gcp import ReceiverServiceArgs, limits
-from texter_webhooks.gcp.args import MAX_REQUEST_TIMEOUT_SECONDS, ReceiverServiceError
+from texter_webhooks.gcp import ReceiverServiceArgs
+from texter_webhooks.gcp.args import ReceiverServiceError
 from texter_webhooks.gcp.naming import url_secret
 from texter_webhooks.texter.catalog import lookup
 from texter_webhooks.texter.errors import TemplateError
@@ -114,6 +115,22 @@ def load() -> StackConfig:
     )
 
 
+# The stack setting each ReceiverServiceArgs field comes from: its checks are the ones a
+# stack's config goes through, reported by the setting's name.
+SETTING_OF_ARG = {
+    "project": "gcp:project",
+    "region": "gcp:region",
+    "min_instances": f"{PROJECT}:minInstances",
+    "max_instances": f"{PROJECT}:maxInstances",
+    "concurrency": f"{PROJECT}:concurrency",
+    "cpu": f"{PROJECT}:cpu",
+    "memory": f"{PROJECT}:memory",
+    "request_timeout_seconds": f"{PROJECT}:requestTimeoutSeconds",
+    "alert_channels": f"{PROJECT}:alertNotificationChannels",
+    "oldest_unacked_alert_seconds": f"{PROJECT}:oldestUnackedAlertSeconds",
+}
+
+
 def _cloudrun(config: pulumi.Config) -> CloudRunConfig:
     gcp = pulumi.Config("gcp")
     project, region = gcp.get("project"), gcp.get("region")
@@ -122,49 +139,46 @@ def _cloudrun(config: pulumi.Config) -> CloudRunConfig:
             "receiver=cloudrun needs gcp:project and gcp:region "
             "(`pulumi config set gcp:project <id>`, `pulumi config set gcp:region europe-west1`)"
         )
-    sizes = {
-        key: _positive_int(config, key, getattr(_DEFAULTS, attr))
-        for key, attr in (
-            ("minInstances", "min_instances"),
-            ("maxInstances", "max_instances"),
-            ("concurrency", "concurrency"),
-            ("requestTimeoutSeconds", "request_timeout_seconds"),
-            ("oldestUnackedAlertSeconds", "oldest_unacked_alert_seconds"),
-        )
-    }
-    if sizes["minInstances"] > sizes["maxInstances"]:
-        raise ConfigError(
-            f"{PROJECT}:minInstances ({sizes['minInstances']}) exceeds "
-            f"{PROJECT}:maxInstances ({sizes['maxInstances']})"
-        )
-    cpu, memory = config.get("cpu") or _DEFAULTS.cpu, config.get("memory") or _DEFAULTS.memory
-    for setting, problem in limits.problems(cpu, memory, sizes["concurrency"]):
-        raise ConfigError(f"{PROJECT}:{setting} {problem} (Cloud Run refuses it)")
-    if sizes["requestTimeoutSeconds"] > MAX_REQUEST_TIMEOUT_SECONDS:
-        raise ConfigError(
-            f"{PROJECT}:requestTimeoutSeconds must be at most {MAX_REQUEST_TIMEOUT_SECONDS} "
-            f"(a webhook is answered in seconds), got {sizes['requestTimeoutSeconds']}"
-        )
     channels = config.get_object("alertNotificationChannels") or []
     if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
         raise ConfigError(
             f"{PROJECT}:alertNotificationChannels must be a list of "
             "projects/<project>/notificationChannels/<id>"
         )
-    return CloudRunConfig(
+    cloud = CloudRunConfig(
         project=project,
         region=region,
         image=config.get("receiverImage") or None,
-        min_instances=sizes["minInstances"],
-        max_instances=sizes["maxInstances"],
-        concurrency=sizes["concurrency"],
-        cpu=cpu,
-        memory=memory,
-        request_timeout_seconds=sizes["requestTimeoutSeconds"],
+        min_instances=_whole_number(config, "minInstances", _DEFAULTS.min_instances),
+        max_instances=_whole_number(config, "maxInstances", _DEFAULTS.max_instances),
+        concurrency=_whole_number(config, "concurrency", _DEFAULTS.concurrency),
+        cpu=config.get("cpu") or _DEFAULTS.cpu,
+        memory=config.get("memory") or _DEFAULTS.memory,
+        request_timeout_seconds=_whole_number(
+            config, "requestTimeoutSeconds", _DEFAULTS.request_timeout_seconds
+        ),
         protect=config.get_bool("protect") or False,
         alert_channels=channels,
-        oldest_unacked_alert_seconds=sizes["oldestUnackedAlertSeconds"],
+        oldest_unacked_alert_seconds=_whole_number(
+            config, "oldestUnackedAlertSeconds", _DEFAULTS.oldest_unacked_alert_seconds
+        ),
     )
+    # ReceiverService checks its arguments too, but after this program has registered the
+    # image repository: checked here, a bad setting fails before any resource.
+    settings = {f.name: getattr(cloud, f.name) for f in fields(CloudRunConfig)}
+    try:
+        ReceiverServiceArgs(**settings).validate_settings()
+    except ReceiverServiceError as exc:
+        setting = SETTING_OF_ARG.get(exc.field or "")
+        if setting is None:
+            raise ConfigError(str(exc)) from None
+        # A problem naming another argument (min_instances ... max_instances) names its
+        # setting instead.
+        problem = re.sub(
+            r"\b[a-z]+(?:_[a-z]+)+\b", lambda m: SETTING_OF_ARG.get(m[0], m[0]), exc.problem
+        )
+        raise ConfigError(f"{setting} {problem}") from None
+    return cloud
 
 
 def _refuse_a_laptop_for_a_real_texter(local_receiver_url: str) -> None:
@@ -212,19 +226,15 @@ def _is_loopback(url: str) -> bool:
         return False
 
 
-def _positive_int(config: pulumi.Config, key: str, default: int) -> int:
-    """A whole number from config; minInstances may be 0 (scale to zero), others not."""
-    minimum = 0 if key == "minInstances" else 1
+def _whole_number(config: pulumi.Config, key: str, default: int) -> int:
+    """A whole number from config (its bounds are ReceiverServiceArgs' to check)."""
     raw = config.get(key)
     if raw is None:
         return default
     try:
-        value = int(raw)
+        return int(raw)
     except ValueError:
         raise ConfigError(f"{PROJECT}:{key} must be a whole number, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{PROJECT}:{key} must be at least {minimum}, got {value}")
-    return value
 
 
 def parse_subscriptions(events: Any, parameters: Any) -> tuple[SubscriptionConfig, ...]:

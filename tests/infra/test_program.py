@@ -101,8 +101,12 @@ def test_the_path_form_puts_the_secret_in_a_secret_url(cloud: Cloud, config):
     ("change", "message"),
     [
         ({"gcp:project": ""}, "receiver=cloudrun needs gcp:project and gcp:region"),
-        ({"texter-webhooks:maxInstances": "0"}, "maxInstances must be at least 1"),
-        ({"texter-webhooks:minInstances": "9"}, "minInstances .9. exceeds"),
+        ({"texter-webhooks:maxInstances": "0"}, "maxInstances must be >= 1, got 0"),
+        (
+            {"texter-webhooks:minInstances": "9"},
+            r"^texter-webhooks:minInstances \(9\) must not exceed "
+            r"texter-webhooks:maxInstances \(5\)$",
+        ),
         ({"texter-webhooks:concurrency": "many"}, "concurrency must be a whole number"),
         ({"texter-webhooks:receiver": "lambda"}, "receiver must be one of local, cloudrun"),
         ({"texter-webhooks:events": '["chatAsigned"]'}, r"events\[0\]: unknown Texter event"),
@@ -114,9 +118,22 @@ def test_the_path_form_puts_the_secret_in_a_secret_url(cloud: Cloud, config):
         ({"texter-webhooks:memory": "64Gi"}, r"^texter-webhooks:memory with cpu 1 must be"),
         (
             {"texter-webhooks:requestTimeoutSeconds": "300"},
-            "requestTimeoutSeconds must be at most 60",
+            "requestTimeoutSeconds must be between 1 and 60, got 300",
         ),
         ({"texter-webhooks:alertNotificationChannels": '"all"'}, "alertNotificationChannels must"),
+        # Refused by ReceiverServiceArgs' own checks, which the stack's config goes through
+        # before any resource (the image repository included) is registered.
+        ({"texter-webhooks:concurrency": "2000"}, r"^texter-webhooks:concurrency must be"),
+        (
+            {"texter-webhooks:oldestUnackedAlertSeconds": "30"},
+            r"^texter-webhooks:oldestUnackedAlertSeconds must be >= 60, got 30",
+        ),
+        (
+            {"texter-webhooks:alertNotificationChannels": '["all"]'},
+            r"^texter-webhooks:alertNotificationChannels must hold projects/",
+        ),
+        ({"gcp:project": "Not_A_Project"}, r"^gcp:project must be a GCP project id"),
+        ({"gcp:region": "moon"}, r"^gcp:region must be a Cloud Run region"),
     ],
 )
 def test_bad_config_fails_before_any_resource_naming_the_key(cloud: Cloud, config, change, message):

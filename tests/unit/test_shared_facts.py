@@ -3,6 +3,7 @@ image carries no library; the simulator stands in for Texter): the copies agree.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,16 @@ def test_pulumi_yaml_defaults_are_the_program_s() -> None:
     }
     for key, value in by_key.items():
         assert schema[key]["default"] == value, key
+
+
+def test_every_checked_receiver_setting_is_named_by_its_stack_key() -> None:
+    """The program checks a Cloud Run stack's settings with ReceiverServiceArgs' own
+    checks: each argument it sets from config maps to a key the CLI knows (Pulumi.yaml)."""
+    schema = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    from_config = {f.name for f in fields(stack_config.CloudRunConfig)}
+    assert from_config <= {f.name for f in fields(ReceiverServiceArgs)}
+    # The image is checked once it exists; protect is a bool, with nothing to check.
+    assert set(stack_config.SETTING_OF_ARG) == from_config - {"image", "protect"}
+    for setting in stack_config.SETTING_OF_ARG.values():
+        namespace, key = setting.split(":")
+        assert namespace == "gcp" or key in schema, setting

@@ -30,7 +30,15 @@ _CHANNEL_RE = re.compile(r"projects/[^/]+/notificationChannels/[^/]+")
 
 
 class ReceiverServiceError(pulumi.RunError):
-    """A ReceiverService argument is wrong or cannot be met; reported without a traceback."""
+    """A ReceiverService argument is wrong or cannot be met; reported without a traceback.
+
+    `field` names the argument (None when no one argument is at fault) and `problem` says
+    what is wrong with it, so a program can name the setting the value came from."""
+
+    def __init__(self, message: str, *, field: str | None = None, problem: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+        self.problem = problem or message
 
 
 @dataclass
@@ -88,11 +96,16 @@ class ReceiverServiceArgs:
 
     def validate(self) -> None:
         """Raises ReceiverServiceError naming the first bad field."""
+        self.validate_settings()
+        self._validate_image()
+
+    def validate_settings(self) -> None:
+        """Every check but the image's: what a stack's configuration decides, which can be
+        checked before the stack's first image exists. Raises ReceiverServiceError."""
         if not _PROJECT_RE.fullmatch(self.project):
             _fail("project", f"must be a GCP project id, got {self.project!r}")
         if not _REGION_RE.fullmatch(self.region):
             _fail("region", f"must be a Cloud Run region such as europe-west1, got {self.region!r}")
-        self._validate_image()
         _check_int("min_instances", self.min_instances, minimum=0)
         _check_int("max_instances", self.max_instances, minimum=1)
         if self.min_instances > self.max_instances:
@@ -150,7 +163,9 @@ class ReceiverServiceArgs:
 
 
 def _fail(field: str, problem: str) -> None:
-    raise ReceiverServiceError(f"ReceiverServiceArgs.{field} {problem}")
+    raise ReceiverServiceError(
+        f"ReceiverServiceArgs.{field} {problem}", field=field, problem=problem
+    )
 
 
 def _check_int(field: str, value: int, *, minimum: int, maximum: int | None = None) -> None:
