@@ -5,7 +5,7 @@ as `infra.texter.provider.TexterSubscriptionProvider`. The provider process unpi
 importing that name: importing this module first (as the parent `infra.texter`) registers
 each old module name as the library's module, so the old pickle loads the current class.
 Until each such stack has run one `pulumi up` (which rewrites the reference, with no Texter
-call). The program does not import it. Remove in 0.3: see docs/upgrading.md.
+call). The program does not import it. Remove in 0.4: see docs/upgrading.md.
 """
 
 from __future__ import annotations

@@ -290,3 +290,25 @@ def test_every_python_block_defines_every_name_it_uses(tmp_path: Path) -> None:
             text=True,
         )
         assert checked.returncode == 0, f"{doc.relative_to(ROOT)}:\n{body}\n{checked.stdout}"
+
+
+def test_every_receiver_setting_is_documented() -> None:
+    """Each environment variable the receiver reads has its row in docs/receiver.md."""
+    read = set(
+        re.findall(r'"((?:RECEIVER|PUBSUB)_[A-Z_]+)"', (ROOT / "receiver/settings.py").read_text())
+    )
+    assert read, "no RECEIVER_* variable found in receiver/settings.py"
+    documented = (ROOT / "docs" / "receiver.md").read_text()
+    assert [name for name in sorted(read) if f"`{name}`" not in documented] == []
+
+
+def test_the_readme_s_settings_table_has_every_key_of_pulumi_yaml() -> None:
+    schema = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    rows = [line for line in README.splitlines() if line.startswith("| `texter")]
+    table = "\n".join(rows)
+    missing = [
+        key
+        for key in schema
+        if f"`texter-webhooks:{key}`" not in table and f"/ `{key}`" not in table
+    ]
+    assert missing == []
