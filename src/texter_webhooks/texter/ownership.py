@@ -97,7 +97,7 @@ class Marker:
     @classmethod
     def text(cls, owner: Marker | str) -> str:
         """The marker as a description carries it. `owner` is a Marker, or owner text
-        as the tests and fixtures write it (`BodySpec.marker`)."""
+        as tests and fixtures write it."""
         return f"{cls._PREFIX}{owner}]"
 
     @classmethod

@@ -216,9 +216,8 @@ class TexterSubscriptionProvider(ResourceProvider):
             # An unknown URL (first preview): validate the rest with a stand-in and leave
             # the hash unknown, so the change shows and nothing fails.
             stand_in = _STAND_IN_URL if url_unknown else url
-            status = news["status"] if is_known(news.get("status")) else "active"
-            # Known now, but for stack_key (not read here) and the stand-ins.
-            spec = SubscriptionProps.parse(news).spec(url=stand_in, status=status)
+            # Known now, but for stack_key (not read here) and the URL's stand-in.
+            spec = SubscriptionProps.parse(news).spec(url=stand_in)
             rendering = _rendering(spec, news["stack"])
             if rendering.error is not None:
                 exc = rendering.error
@@ -802,9 +801,10 @@ def _render_outcome(spec: BodySpec, stack: str) -> _Rendering:
 
 
 def _frozen(value: Any) -> Hashable:
-    """A hashable key for `value` that tells apart any two values `render` may tell apart:
-    types kept (1, 1.0 and True are one dict key, three inputs; a list is not a tuple),
-    mapping order kept. TypeError for an unhashable leaf."""
+    """A hashable key for `value` that tells apart the values inputs carry (strings,
+    booleans, numbers, lists and mappings of them) where `render` may: types kept (1, 1.0
+    and True are one dict key, three inputs; a list is not a tuple), mapping order kept.
+    (0.0 and -0.0 are one key: no input is a signed zero.) TypeError for an unhashable leaf."""
     if isinstance(value, Mapping):
         return (type(value), tuple((_frozen(k), _frozen(v)) for k, v in value.items()))
     if isinstance(value, list | tuple):

@@ -43,8 +43,7 @@ from pulumi.dynamic import (
 
 from texter_webhooks.texter import ownership
 from texter_webhooks.texter.errors import TexterAPIError
-from texter_webhooks.texter.props import SubscriptionProps
-from texter_webhooks.texter.provider import TexterSubscriptionProvider
+from texter_webhooks.texter.provider import TexterProviderError, TexterSubscriptionProvider
 from texter_webhooks.texter.unknowns import contains_unknown
 
 log = logging.getLogger(__name__)
@@ -64,12 +63,9 @@ class _Sweeping(TexterSubscriptionProvider):
                 )
                 self._end(orphan["_id"], "inactivate", None)
         except TexterAPIError as exc:
-            raise self._failure(_SWEEP, f"sweep failed: {exc}") from None
+            raise TexterProviderError(f"orphan sweep: sweep failed: {exc}") from None
         finally:
             self._wrote()
-
-
-_SWEEP = SubscriptionProps.parse({"resource_name": "orphan sweep"})
 
 
 class StackIdentityProvider(_Sweeping):
@@ -147,7 +143,7 @@ class OrphanSweeperProvider(_Sweeping):
         try:
             scenarios = self.listing.scenarios()
         except TexterAPIError as exc:
-            raise self._failure(_SWEEP, f"refresh failed: {exc}") from None
+            raise TexterProviderError(f"orphan sweep: refresh failed: {exc}") from None
         found = ownership.unheld_of_stack(props["stack_key"], props.get("held") or [], scenarios)
         # In inputs too, so the next preview shows them going (`- orphans: [...]`).
         state = {**props, "orphans": [s["_id"] for s in found] or None}
