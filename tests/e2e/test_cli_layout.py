@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -40,20 +43,38 @@ def test_the_dynamic_provider_plugin_starts_from_the_program_folder(
 ) -> None:
     stderr = tmp_path / "plugin.stderr"
     with stderr.open("wb") as errors:
+        # A session of its own: the script starts the interpreter as a child, which must
+        # go with it (killing the script alone left it serving, adopted by init).
         plugin = subprocess.Popen(
             [str(engine_bin / "pulumi-resource-pulumi-python")],
             cwd=PROGRAM_DIR,
             env=plugin_env(),
             stdout=subprocess.PIPE,
             stderr=errors,
+            start_new_session=True,
         )
         try:
             assert plugin.stdout is not None
             port = plugin.stdout.readline().decode().strip()  # the plugin's handshake
         finally:
-            plugin.kill()
+            os.killpg(plugin.pid, signal.SIGKILL)
             plugin.wait(timeout=10)
+            wait_until(lambda: not in_session(plugin.pid), 10, "the plugin's processes gone")
     assert port.isdigit(), f"the plugin did not start: {stderr.read_text()[-2000:]}"
+
+
+def in_session(session: int) -> list[int]:
+    """The live (not zombie) processes of a session, from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        state, sid = fields[0], int(fields[3])
+        if sid == session and state != "Z":
+            found.append(int(stat.parent.name))
+    return found
 
 
 def test_the_language_host_and_the_plugin_name_the_same_interpreter() -> None:
