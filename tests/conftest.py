@@ -5,8 +5,10 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+from pulumi.dynamic import Config, ConfigureRequest, ResourceProvider
 
 from simulator.config import SimulatorConfig
 from simulator.scopes import ALL_SCOPES
@@ -35,6 +37,16 @@ def make_project(tmp_path: Path, engine_bin: Path) -> ProjectFactory:
 
 
 TEXTER_TOKEN = "tt_" + "a1b2c3d4e5f6a7b8c9d0"  # a test-only token for the simulator
+
+Provider = TypeVar("Provider", bound=ResourceProvider)
+
+
+def configured_for(sim: SimulatorServer, provider: Provider, **config: str) -> Provider:
+    """`provider` configured as a stack configures the provider process: the simulator's
+    `texter:baseUrl` and `texter:token`, and any other `texter:*` setting in `config`."""
+    raw = {"texter:baseUrl": sim.base_url, "texter:token": TEXTER_TOKEN, **config}
+    provider.configure(ConfigureRequest(Config(raw, "texter-webhooks")))
+    return provider
 
 
 @pytest.fixture

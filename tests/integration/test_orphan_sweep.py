@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pulumi.dynamic import Config, ConfigureRequest
 
 from simulator.server import SimulatorServer
-from tests.conftest import TEXTER_TOKEN
+from tests.conftest import configured_for
 from tests.integration.test_provider import checked, inputs, live
 from texter_webhooks.texter import ownership
 from texter_webhooks.texter.provider import TexterSubscriptionProvider
@@ -18,10 +17,7 @@ from texter_webhooks.texter.stack import OrphanSweeperProvider, StackIdentityPro
 STACK, OTHER = "a1b2c3d4e5f60718", "ffffffffffffffff"
 
 
-def configured(sim: SimulatorServer, provider: TexterSubscriptionProvider) -> Any:
-    raw = {"texter:baseUrl": sim.base_url, "texter:token": TEXTER_TOKEN}
-    provider.configure(ConfigureRequest(Config(raw, "texter-webhooks")))
-    return provider
+configured = configured_for
 
 
 @pytest.fixture

@@ -6,10 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pulumi.dynamic import Config, ConfigureRequest
 
 from simulator.server import SimulatorServer
-from tests.conftest import TEXTER_TOKEN
 from tests.integration.test_orphan_sweep import STACK, configured, made, sweep_props
 from tests.integration.test_provider import checked, inputs, live
 from texter_webhooks.texter.provider import TexterProviderError, TexterSubscriptionProvider
@@ -50,13 +48,7 @@ def test_a_malformed_stack_key_fails_the_sweeper_s_preview(texter_sim: Simulator
 def test_a_sweep_that_cannot_list_fails_the_up(texter_sim: SimulatorServer) -> None:
     subscriptions = configured(texter_sim, TexterSubscriptionProvider())
     orphan = made(subscriptions, "b", STACK)
-    sweeper = OrphanSweeperProvider()
-    raw = {
-        "texter:baseUrl": texter_sim.base_url,
-        "texter:token": TEXTER_TOKEN,
-        "texter:deadlineSeconds": "1",
-    }
-    sweeper.configure(ConfigureRequest(Config(raw, "texter-webhooks")))
+    sweeper = configured(texter_sim, OrphanSweeperProvider(), **{"texter:deadlineSeconds": "1"})
     texter_sim.add_fault("list", "503", count=1_000_000)  # Texter stays down
 
     with pytest.raises(TexterProviderError, match="sweep failed: .*HTTP 503"):

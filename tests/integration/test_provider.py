@@ -16,7 +16,7 @@ from pulumi.runtime import rpc
 from simulator.config import SimulatorConfig
 from simulator.scopes import ALL_SCOPES
 from simulator.server import SimulatorServer
-from tests.conftest import TEXTER_TOKEN
+from tests.conftest import TEXTER_TOKEN, configured_for
 from texter_webhooks.texter import errors, ownership
 from texter_webhooks.texter.provider import TexterProviderError, TexterSubscriptionProvider
 
@@ -25,14 +25,7 @@ URL = "http://127.0.0.1:9/hooks/receiver-secret"
 
 def configured(sim: SimulatorServer) -> TexterSubscriptionProvider:
     """A provider configured as a stack configures it, with a short deadline for tests."""
-    provider = TexterSubscriptionProvider()
-    raw = {
-        "texter:baseUrl": sim.base_url,
-        "texter:token": TEXTER_TOKEN,
-        "texter:deadlineSeconds": "3",
-    }
-    provider.configure(ConfigureRequest(Config(raw, "texter-webhooks")))
-    return provider
+    return configured_for(sim, TexterSubscriptionProvider(), **{"texter:deadlineSeconds": "3"})
 
 
 def inputs(**overrides: Any) -> dict[str, Any]:

@@ -10,13 +10,12 @@ from contextlib import ExitStack
 from typing import Any
 
 import pytest
-from pulumi.dynamic import Config, ConfigureRequest
 
 from simulator import revisions
 from simulator.config import SimulatorConfig
 from simulator.scopes import ALL_SCOPES
 from simulator.server import SimulatorServer
-from tests.conftest import TEXTER_TOKEN
+from tests.conftest import TEXTER_TOKEN, configured_for
 from tests.integration.test_provider import URL, checked, inputs, live
 from texter_webhooks.texter.body import BodySpec, render
 from texter_webhooks.texter.provider import TexterProviderError, TexterSubscriptionProvider
@@ -26,16 +25,8 @@ MakeSim = Callable[..., SimulatorServer]
 
 def configured(sim: SimulatorServer, **config: str) -> TexterSubscriptionProvider:
     """A provider process as `pulumi up` starts one, with short timeouts for tests."""
-    provider = TexterSubscriptionProvider()
-    raw = {
-        "texter:baseUrl": sim.base_url,
-        "texter:token": TEXTER_TOKEN,
-        "texter:deadlineSeconds": "5",
-        "texter:readTimeoutSeconds": "2",
-        **config,
-    }
-    provider.configure(ConfigureRequest(Config(raw, "texter-webhooks")))
-    return provider
+    defaults = {"texter:deadlineSeconds": "5", "texter:readTimeoutSeconds": "2"}
+    return configured_for(sim, TexterSubscriptionProvider(), **(defaults | config))
 
 
 @pytest.fixture

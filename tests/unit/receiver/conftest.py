@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -52,10 +53,17 @@ def app(sink: RecordingSink, request_log: RequestLog) -> ReceiverApp:
     )
 
 
-@pytest.fixture
-async def client(app: ReceiverApp) -> AsyncIterator[httpx.AsyncClient]:
+@asynccontextmanager
+async def serving(app: ReceiverApp) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of `app`, started and then shut down as the server does."""
     await app.startup()
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://receiver") as client:
         yield client
     await app.shutdown()
+
+
+@pytest.fixture
+async def client(app: ReceiverApp) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(app) as client:
+        yield client

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVarTuple
 
 import httpx
@@ -24,7 +24,7 @@ from receiver.dedup import Deduplicator
 from receiver.delivery import Delivery
 from receiver.request_log import RequestLog
 from receiver.sinks.base import UnstorableDelivery
-from tests.unit.receiver.conftest import MAX_BODY_BYTES, SECRET
+from tests.unit.receiver.conftest import MAX_BODY_BYTES, SECRET, serving
 from tests.unit.receiver.fakes import RecordingSink, until
 
 pytestmark = pytest.mark.anyio
@@ -91,37 +91,41 @@ def counting_dedup() -> CountingDeduplicator:
     return CountingDeduplicator(600)
 
 
-@pytest.fixture
-async def receiver(
-    sink: RecordingSink, request_log: RequestLog, counting_dedup: CountingDeduplicator
-) -> AsyncIterator[httpx.AsyncClient]:
-    app = ReceiverApp(
+def dedup_app(sink: RecordingSink, dedup: Deduplicator, request_log: RequestLog) -> ReceiverApp:
+    return ReceiverApp(
         matcher=SecretMatcher([SECRET.encode()]),
         sink=sink,
-        dedup=counting_dedup,
+        dedup=dedup,
         max_body_bytes=MAX_BODY_BYTES,
         request_log=request_log,
     )
-    await app.startup()
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://receiver") as client:
-        yield client
-    await app.shutdown()
+
+
+@pytest.fixture
+def app(
+    sink: RecordingSink, request_log: RequestLog, counting_dedup: CountingDeduplicator
+) -> ReceiverApp:
+    return dedup_app(sink, counting_dedup, request_log)
+
+
+def delivery_of(chat_id: str) -> str:
+    return json.dumps({"eventName": "chatAssigned", "eventData": {"chat": {"_id": chat_id}}})
+
+
+async def deliver(client: httpx.AsyncClient, chat_id: str = "c1") -> httpx.Response:
+    return await client.post(
+        f"/hooks/{SECRET}",
+        content=delivery_of(chat_id),
+        headers={"content-type": "application/json"},
+    )
 
 
 async def test_copies_of_a_delivery_whose_hand_off_fails_are_each_answered_503_not_duplicate(
-    receiver: httpx.AsyncClient, sink: RecordingSink, counting_dedup: CountingDeduplicator
+    client: httpx.AsyncClient, sink: RecordingSink, counting_dedup: CountingDeduplicator
 ) -> None:
-    payload = json.dumps({"eventName": "chatAssigned", "eventData": {"chat": {"_id": "c1"}}})
-
-    async def deliver() -> httpx.Response:
-        return await receiver.post(
-            f"/hooks/{SECRET}", content=payload, headers={"content-type": "application/json"}
-        )
-
     sink.fail_next = 1 + COPIES  # the sink is down for the first and every waiting copy
     sink.gate.clear()
-    requests = [asyncio.create_task(deliver()) for _ in range(1 + COPIES)]
+    requests = [asyncio.create_task(deliver(client)) for _ in range(1 + COPIES)]
     await until(lambda: counting_dedup.entered == 1 + COPIES)
     assert sink.attempts == 1  # the copies wait for the first's outcome
 
@@ -131,27 +135,20 @@ async def test_copies_of_a_delivery_whose_hand_off_fails_are_each_answered_503_n
     assert [answer.status_code for answer in answers] == [503] * (1 + COPIES)
     assert sink.stored == []
     # Texter's next retry is stored: the failure left nothing remembered.
-    retried = await deliver()
+    retried = await deliver(client)
     assert retried.status_code == 200
     assert retried.json()["status"] == "accepted"
     assert len(sink.stored) == 1
 
 
 async def test_after_a_failed_hand_off_one_waiting_copy_is_stored_and_the_rest_are_duplicates(
-    receiver: httpx.AsyncClient, sink: RecordingSink, counting_dedup: CountingDeduplicator
+    client: httpx.AsyncClient, sink: RecordingSink, counting_dedup: CountingDeduplicator
 ) -> None:
-    payload = json.dumps({"eventName": "chatAssigned", "eventData": {"chat": {"_id": "c1"}}})
-
-    async def deliver() -> httpx.Response:
-        return await receiver.post(
-            f"/hooks/{SECRET}", content=payload, headers={"content-type": "application/json"}
-        )
-
     sink.fail_next = 1  # only the first hand-off fails: the sink is back for the copies
     sink.gate.clear()
-    first = asyncio.create_task(deliver())
+    first = asyncio.create_task(deliver(client))
     await until(lambda: sink.attempts == 1)
-    copies = [asyncio.create_task(deliver()) for _ in range(COPIES)]
+    copies = [asyncio.create_task(deliver(client)) for _ in range(COPIES)]
     await until(lambda: counting_dedup.entered == 1 + COPIES)
     assert sink.attempts == 1  # the copies wait for the first's outcome
 
@@ -177,31 +174,14 @@ class RefusingSink(RecordingSink):
         await super().store(delivery)
 
 
-def delivery_of(chat_id: str) -> str:
-    return json.dumps({"eventName": "chatAssigned", "eventData": {"chat": {"_id": chat_id}}})
-
-
 async def test_a_delivery_the_sink_refuses_is_422_so_texter_does_not_retry_it(
     request_log: RequestLog,
 ) -> None:
     sink = RefusingSink()
-    app = ReceiverApp(
-        matcher=SecretMatcher([SECRET.encode()]),
-        sink=sink,
-        dedup=Deduplicator(600),
-        max_body_bytes=MAX_BODY_BYTES,
-        request_log=request_log,
-    )
-    await app.startup()
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://receiver") as client:
-        headers = {"content-type": "application/json"}
-        refused = await client.post(
-            f"/hooks/{SECRET}", content=delivery_of("refused-chat"), headers=headers
-        )
-        stored = await client.post(f"/hooks/{SECRET}", content=delivery_of("c2"), headers=headers)
+    async with serving(dedup_app(sink, Deduplicator(600), request_log)) as client:
+        refused = await deliver(client, "refused-chat")
+        stored = await deliver(client, "c2")
         health = await client.get("/healthz")
-    await app.shutdown()
 
     assert refused.status_code == 422
     assert refused.json() == {"error": "the delivery cannot be stored"}
@@ -214,32 +194,15 @@ async def test_a_delivery_the_sink_refuses_is_422_so_texter_does_not_retry_it(
 async def test_a_copy_not_stored_within_the_hold_is_503_with_retry_after(
     sink: RecordingSink, request_log: RequestLog
 ) -> None:
-    app = ReceiverApp(
-        matcher=SecretMatcher([SECRET.encode()]),
-        sink=sink,
-        dedup=Deduplicator(600, copy_deadline_seconds=0.05),
-        max_body_bytes=MAX_BODY_BYTES,
-        request_log=request_log,
-    )
-    await app.startup()
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://receiver") as client:
-
-        async def deliver() -> httpx.Response:
-            return await client.post(
-                f"/hooks/{SECRET}",
-                content=delivery_of("c1"),
-                headers={"content-type": "application/json"},
-            )
-
+    held = dedup_app(sink, Deduplicator(600, copy_deadline_seconds=0.05), request_log)
+    async with serving(held) as client:
         sink.gate.clear()  # the first hand-off is held past the copy's hold
-        first = asyncio.create_task(deliver())
+        first = asyncio.create_task(deliver(client))
         await until(lambda: sink.attempts == 1)
         async with asyncio.timeout(10):  # a bound for a copy that would wait forever
-            copy = await deliver()
+            copy = await deliver(client)
         sink.gate.set()
         stored = await first
-    await app.shutdown()
 
     assert copy.status_code == 503
     assert copy.headers["retry-after"] == "1"
