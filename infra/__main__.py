@@ -17,7 +17,7 @@ from texter_webhooks import (
     TexterSubscription,
     TexterSubscriptionArgs,
 )
-from texter_webhooks.gcp import ImageRepository, ReceiverService, ReceiverServiceArgs
+from texter_webhooks.gcp import ImageRepository, ReceiverService
 
 # --- configuration: read and checked in one place (stack_config.py) ----------------------
 
@@ -44,24 +44,7 @@ else:
             "receiver and the subscriptions."
         )
     else:
-        receiver = ReceiverService(
-            "receiver",
-            ReceiverServiceArgs(
-                project=cloud.project,
-                region=cloud.region,
-                image=cloud.image,
-                receiver_secret=cfg.receiver_secret,
-                min_instances=cloud.min_instances,
-                max_instances=cloud.max_instances,
-                concurrency=cloud.concurrency,
-                cpu=cloud.cpu,
-                memory=cloud.memory,
-                request_timeout_seconds=cloud.request_timeout_seconds,
-                protect=cloud.protect,
-                alert_channels=cloud.alert_channels,
-                oldest_unacked_alert_seconds=cloud.oldest_unacked_alert_seconds,
-            ),
-        )
+        receiver = ReceiverService("receiver", cloud.receiver_args(cfg.receiver_secret))
 
 # --- the subscriptions, once there is a receiver to post to ------------------------------
 

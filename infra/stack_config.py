@@ -68,6 +68,11 @@ class CloudRunConfig:
     alert_channels: list[str]
     oldest_unacked_alert_seconds: int
 
+    def receiver_args(self, receiver_secret: pulumi.Input[str] | None) -> ReceiverServiceArgs:
+        """The ReceiverService arguments these settings give (their fields share names)."""
+        settings = {f.name: getattr(self, f.name) for f in fields(self)}
+        return ReceiverServiceArgs(**settings, receiver_secret=receiver_secret)
+
 
 @dataclass(frozen=True)
 class StackConfig:
@@ -165,9 +170,8 @@ def _cloudrun(config: pulumi.Config) -> CloudRunConfig:
     )
     # ReceiverService checks its arguments too, but after this program has registered the
     # image repository: checked here, a bad setting fails before any resource.
-    settings = {f.name: getattr(cloud, f.name) for f in fields(CloudRunConfig)}
     try:
-        ReceiverServiceArgs(**settings).validate_settings()
+        cloud.receiver_args(None).validate_settings()
     except ReceiverServiceError as exc:
         setting = SETTING_OF_ARG.get(exc.field or "")
         if setting is None:
