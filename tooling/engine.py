@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -135,4 +136,28 @@ class Engine:
                 root=str(engine_bin_dir().parent), skip_version_check=True
             ),
         )
-        return auto.create_or_select_stack(name, project_name=project, program=program, opts=opts)
+        return auto.create_or_select_stack(
+            name, project_name=project, program=in_a_fresh_pickler(program), opts=opts
+        )
+
+
+# The CLI runs each program in a process of its own; inline programs all run in this one.
+# pulumi.dynamic's serialize_provider wraps pickle._Pickler's `_batch_setitems` and
+# `save_dict` in one more sorting wrapper on every call and never restores them, so in one
+# long process the chain deepens with every dynamic resource ever serialized, until one
+# fails with RecursionError (a test session, a benchmark). Each inline program starts with
+# the pickler of a fresh process.
+_PRISTINE_PICKLER = {name: vars(pickle._Pickler)[name] for name in ("_batch_setitems", "save_dict")}
+
+
+def fresh_pickler() -> None:
+    for name, method in _PRISTINE_PICKLER.items():
+        setattr(pickle._Pickler, name, method)
+
+
+def in_a_fresh_pickler(program: Callable[[], None]) -> Callable[[], None]:
+    def run() -> None:
+        fresh_pickler()
+        program()
+
+    return run

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import pickle
 import statistics
 import tempfile
 import time
@@ -67,27 +66,6 @@ PARAMETERS = {
 }
 
 
-# Every program runs in this process (inline Automation API programs), where the CLI runs
-# each in a fresh one. pulumi.dynamic's serialize_provider wraps pickle._Pickler's
-# `_batch_setitems` in one more sorting wrapper on every call and never restores it, so in
-# one long process the chain deepens with every dynamic resource ever serialized, and after
-# about 980 the next one fails with RecursionError (a full run with scenario 4 at 50
-# subscriptions serializes more). Each program starts with the pickler of a fresh process.
-_PRISTINE_PICKLER = {name: vars(pickle._Pickler)[name] for name in ("_batch_setitems", "save_dict")}
-assert all(f.__qualname__.startswith("_Pickler.") for f in _PRISTINE_PICKLER.values())
-
-
-def fresh_pickler() -> None:
-    for name, method in _PRISTINE_PICKLER.items():
-        setattr(pickle._Pickler, name, method)
-
-
-class BenchStack(SubscriptionStack):
-    def program(self) -> None:
-        fresh_pickler()
-        super().program()
-
-
 def subscriptions(count: int) -> dict[str, dict[str, Any]]:
     """`count` subscriptions cycling through the catalog, each with its own name."""
     events = event_names()
@@ -105,7 +83,7 @@ def subscriptions(count: int) -> dict[str, dict[str, Any]]:
 def sandbox(latency_ms: int = 0) -> Iterator[SubscriptionStack]:
     config = SimulatorConfig(tokens={TOKEN: ALL_SCOPES}, latency_ms=latency_ms, log_requests=False)
     with tempfile.TemporaryDirectory() as root, SimulatorServer(config) as sim:
-        stack = BenchStack(throwaway_engine(Path(root)), sim, TOKEN, name="bench")
+        stack = SubscriptionStack(throwaway_engine(Path(root)), sim, TOKEN, name="bench")
         stack.configure()
         yield stack
 
@@ -160,7 +138,6 @@ def floor_stack(count: int) -> Iterator[auto.Stack]:
         engine = throwaway_engine(Path(root))
 
         def program() -> None:
-            fresh_pickler()
             for index in range(count):
                 Note(f"note{index}", text="x", store=f"{root}/note{index}.json")
 
